@@ -1,0 +1,79 @@
+"""The plans and what each one entitles a user to.
+
+Everything else in the app asks `entitlements_for(user)` what a user may do; nothing compares plan
+names. Adding a plan is one entry here (and its Stripe price id in the environment).
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class Entitlements:
+    chat_messages_per_day: int
+    max_posts: int | None  # None: unlimited
+    api_access: bool = True
+
+
+@dataclass(frozen=True)
+class Plan:
+    key: str
+    name: str
+    price_cents: int
+    tagline: str
+    features: tuple[str, ...]
+    entitlements: Entitlements
+    stripe_price_id: str = ""
+    highlighted: bool = False
+    interval: str = "month"
+
+    @property
+    def price_display(self) -> str:
+        return (
+            f"${self.price_cents // 100}" if self.price_cents % 100 == 0 else f"${self.price_cents / 100:.2f}"
+        )
+
+
+FREE = Plan(
+    key="free",
+    name="Free",
+    price_cents=0,
+    tagline="Everything you need to try the product.",
+    features=(
+        "20 AI chat messages a day",
+        "Up to 50 posts",
+        "JSON API with personal tokens",
+        "Community support",
+    ),
+    entitlements=Entitlements(chat_messages_per_day=20, max_posts=50),
+)
+
+PRO = Plan(
+    key="pro",
+    name="Pro",
+    price_cents=1200,
+    tagline="For people who use it every day.",
+    features=(
+        "500 AI chat messages a day",
+        "Unlimited posts",
+        "JSON API with personal tokens",
+        "Priority email support",
+    ),
+    entitlements=Entitlements(chat_messages_per_day=500, max_posts=None),
+    stripe_price_id=settings.STRIPE_PRICE_PRO,
+    highlighted=True,
+)
+
+PLANS: tuple[Plan, ...] = (FREE, PRO)
+PLANS_BY_KEY: dict[str, Plan] = {plan.key: plan for plan in PLANS}
+
+
+def plan_for(user: object) -> Plan:
+    """The plan a user is on. Until billing records subscriptions, everyone is on Free."""
+    return FREE
+
+
+def entitlements_for(user: object) -> Entitlements:
+    """What a user may do: the one function the rest of the app asks."""
+    return plan_for(user).entitlements

@@ -1,0 +1,63 @@
+import logging
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
+
+
+@require_GET
+def landing(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/landing.html")
+
+
+@require_GET
+def pricing(request: HttpRequest) -> HttpResponse:
+    from billing.plans import PLANS
+
+    return render(request, "core/pricing.html", {"plans": PLANS})
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/dashboard.html")
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness: the process answers. No I/O, so a slow database never gets a healthy process killed."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> HttpResponse:
+    """Readiness: the database and the cache answer. A load balancer stops sending traffic on 503."""
+    failing: list[str] = []
+    try:
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        logger.warning("readyz: database unreachable", exc_info=True)
+        failing.append("database")
+    try:
+        cache.set("readyz", "1", timeout=5)
+        if cache.get("readyz") != "1":
+            raise RuntimeError("cache did not return what was stored")
+    except Exception:
+        logger.warning("readyz: cache unreachable", exc_info=True)
+        failing.append("cache")
+    if failing:
+        return JsonResponse({"status": "unavailable", "failing": failing}, status=503)
+    return JsonResponse(
+        {"status": "ok", "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]}
+    )

@@ -9,9 +9,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import ProfileForm, SignupForm
+from core.operations import Kind, operation
 from core.types import AuthedHttpRequest
 
 
+@operation(Kind.ACTION, "Sign up", why="A form on our own page; must work without JavaScript.")
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
@@ -25,6 +27,11 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/signup.html", {"form": form})
 
 
+@operation(
+    Kind.ACTION,
+    "Update your profile",
+    why="Called from our own page; works as a plain form POST and swaps a partial under htmx.",
+)
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile_edit(request: AuthedHttpRequest) -> HttpResponse:

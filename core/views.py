@@ -9,14 +9,18 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from core.operations import Kind, operation
+
 logger = logging.getLogger(__name__)
 
 
+@operation(Kind.PAGE, "Landing page", why="Shows; changes nothing.")
 @require_GET
 def landing(request: HttpRequest) -> HttpResponse:
     return render(request, "core/landing.html")
 
 
+@operation(Kind.PAGE, "Pricing", why="Shows the plans; changes nothing.")
 @require_GET
 def pricing(request: HttpRequest) -> HttpResponse:
     from billing.plans import PLANS
@@ -24,12 +28,14 @@ def pricing(request: HttpRequest) -> HttpResponse:
     return render(request, "core/pricing.html", {"plans": PLANS})
 
 
+@operation(Kind.PAGE, "Dashboard", why="Shows your account; changes nothing.")
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "core/dashboard.html")
 
 
+@operation(Kind.API, "Liveness check", why="Called by load balancers, not people: plain HTTP status, no I/O.")
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -37,6 +43,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
+@operation(
+    Kind.API, "Readiness check", why="Called by load balancers: the status code (200/503) is the answer."
+)
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> HttpResponse:

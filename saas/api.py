@@ -3,7 +3,27 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core.operations import Kind, declare
+
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path(
+        "schema/",
+        declare(
+            SpectacularAPIView.as_view(),
+            Kind.API,
+            "OpenAPI 3 schema",
+            why="Machine-readable description for client generators; plain HTTP GET.",
+        ),
+        name="api_schema",
+    ),
+    path(
+        "docs/",
+        declare(
+            SpectacularSwaggerView.as_view(url_name="api_schema"),
+            Kind.API,
+            "Browsable API docs",
+            why="Documentation for API clients, built from the schema.",
+        ),
+        name="api_docs",
+    ),
 ]

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "core",
     "billing",
     "chat",
+    "staff",
 ]
 
 MIDDLEWARE = [

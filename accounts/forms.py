@@ -109,3 +109,33 @@ class ProfileForm(forms.ModelForm[User]):
         if any(ord(ch) < 32 for ch in name):
             raise ValidationError("The name cannot contain control characters.")
         return name
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label="Token name",
+        max_length=60,
+        help_text="Where you will use it, e.g. “iPhone” or “CI”.",
+        widget=forms.TextInput(attrs={"placeholder": "My laptop", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError("Give the token a name.")
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.user.api_tokens.active().count() >= MAX_ACTIVE_TOKENS:
+            raise ValidationError(
+                f"You can have at most {MAX_ACTIVE_TOKENS} active tokens. Revoke one first."
+            )
+        return cleaned
+
+
+MAX_ACTIVE_TOKENS = 20

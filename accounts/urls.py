@@ -107,4 +107,6 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("dashboard/profile/", views.profile_edit, name="profile_edit"),
+    path("dashboard/tokens/", views.token_list, name="token_list"),
+    path("dashboard/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
 ]

@@ -6,9 +6,10 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.forms import ProfileForm, SignupForm
+from accounts.forms import ApiTokenForm, ProfileForm, SignupForm
+from accounts.tokens import api_token_create, api_token_revoke
 from core.operations import Kind, operation
 from core.types import AuthedHttpRequest
 
@@ -50,3 +51,56 @@ def profile_edit(request: AuthedHttpRequest) -> HttpResponse:
     if request.htmx:
         template += "#profile-form"
     return render(request, template, {"form": form})
+
+
+NEW_TOKEN_SESSION_KEY = "accounts:new-api-token"
+
+
+def _tokens_context(
+    request: AuthedHttpRequest, form: ApiTokenForm, new_token: str | None
+) -> dict[str, object]:
+    return {
+        "form": form,
+        "tokens": request.user.api_tokens.active(),
+        "new_token": new_token,
+    }
+
+
+@operation(
+    Kind.ACTION,
+    "Create an API token",
+    why="Made by a person on our page; the secret is shown once, in the page, with or without JavaScript.",
+)
+@login_required
+@require_http_methods(["GET", "POST"])
+def token_list(request: AuthedHttpRequest) -> HttpResponse:
+    form = ApiTokenForm(request.POST or None, user=request.user)
+    new_token: str | None = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
+    if request.method == "POST" and form.is_valid():
+        _, new_token = api_token_create(user=request.user, name=form.cleaned_data["name"])
+        messages.success(request, "Token created. Copy it now: it will not be shown again.")
+        if not request.htmx:
+            # The secret survives the redirect in the session, once, and is removed when shown.
+            request.session[NEW_TOKEN_SESSION_KEY] = new_token
+            return redirect("accounts:token_list")
+        form = ApiTokenForm(user=request.user)
+    template = "accounts/tokens.html"
+    if request.htmx:
+        template += "#tokens"
+    return render(request, template, _tokens_context(request, form, new_token))
+
+
+@operation(
+    Kind.ACTION,
+    "Revoke an API token",
+    why="A button on our page; clients using the token get 401 from then on.",
+)
+@login_required
+@require_POST
+def token_revoke(request: AuthedHttpRequest, token_id: int) -> HttpResponse:
+    if api_token_revoke(user=request.user, token_id=token_id):
+        messages.success(request, "Token revoked.")
+    if not request.htmx:
+        return redirect("accounts:token_list")
+    form = ApiTokenForm(user=request.user)
+    return render(request, "accounts/tokens.html#tokens", _tokens_context(request, form, None))

@@ -1,11 +1,12 @@
 """The JSON API's URLs, mounted at /api/. Each app contributes its endpoints from its own `api.py`."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.operations import Kind, declare
 
 urlpatterns = [
+    path("v1/", include(("accounts.api_urls", "accounts_api"), namespace="accounts_api")),
     path(
         "schema/",
         declare(

@@ -1,10 +1,18 @@
 """The account's JSON API: personal tokens for clients, and the profile."""
 
+import logging
 from typing import Any
 
+import requests
+from authlib.integrations.base_client import OAuthError
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
-from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, Throttled
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, NotFound, Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -13,9 +21,19 @@ from rest_framework.views import APIView
 from accounts.authentication import BearerTokenAuthentication
 from accounts.forms import ProfileForm
 from accounts.models import ApiToken, User
-from accounts.services import client_ip, login_failure_record, login_success_record, login_throttle_check
+from accounts.oauth import fetch_profile, oauth_client
+from accounts.services import (
+    OAuthLoginRefused,
+    client_ip,
+    login_failure_record,
+    login_success_record,
+    login_throttle_check,
+    oauth_login,
+)
 from accounts.tokens import api_token_create, api_token_revoke
 from core.operations import Kind, operation
+
+logger = logging.getLogger(__name__)
 
 
 class ProfileOutput(serializers.ModelSerializer[User]):
@@ -125,3 +143,47 @@ class MeApi(APIView):
             )
         form.save()
         return Response(ProfileOutput(user).data)
+
+
+@operation(
+    Kind.API,
+    "OAuth / OpenID Connect callback",
+    why="A public URL the provider redirects to, with its own protocol; 400 on a forged or replayed call.",
+)
+class OAuthCallbackApi(APIView):
+    """Where GitHub, Google or an OIDC provider sends the browser back: exchange the code, log in, redirect.
+
+    A browser arrives here, so failures are a small HTML page with status 400, not JSON."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, provider: str) -> HttpResponse:
+        django_request = request._request
+        client = oauth_client(provider)
+        if client is None:
+            raise NotFound("Unknown sign-in provider.")
+        try:
+            token = client.authorize_access_token(django_request)
+            profile = fetch_profile(provider, client, token)
+            user = oauth_login(provider=provider, profile=profile)
+        except OAuthError as error:
+            logger.info("OAuth callback refused for %s: %s", provider, error)
+            return _oauth_error(
+                django_request, "The sign-in could not be completed (it expired or was already used)."
+            )
+        except OAuthLoginRefused as refusal:
+            return _oauth_error(django_request, str(refusal))
+        except (requests.RequestException, KeyError, ValueError):
+            logger.warning("OAuth provider %s answered unexpectedly", provider, exc_info=True)
+            return _oauth_error(django_request, "The provider did not answer as expected. Please try again.")
+        login(django_request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(django_request, f"Signed in with {settings.OAUTH_PROVIDERS[provider]['name']}.")
+        return redirect(settings.LOGIN_REDIRECT_URL)
+
+
+def _oauth_error(request: HttpRequest, reason: str) -> HttpResponse:
+    return render(request, "accounts/oauth_error.html", {"reason": reason}, status=400)

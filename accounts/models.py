@@ -97,3 +97,20 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class SocialAccount(models.Model):
+    """A login through an outside provider (GitHub, Google, any OpenID Connect provider) linked to a user."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="social_accounts")
+    provider = models.CharField(max_length=20)
+    subject = models.CharField(max_length=255, help_text="The provider's stable id for this person.")
+    email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "subject"], name="unique_social_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.subject}"

@@ -11,9 +11,14 @@ import hashlib
 import math
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from accounts.oauth import ProviderProfile
 
 
 @dataclass(frozen=True)
@@ -73,3 +78,43 @@ def client_ip(meta: dict[str, object]) -> str | None:
     X-Forwarded-For for trusted proxies only (uvicorn's --forwarded-allow-ips)."""
     value = meta.get("REMOTE_ADDR")
     return str(value) if value else None
+
+
+class OAuthLoginRefused(Exception):
+    """The outside login is genuine but cannot become a Twofold login; the message says why."""
+
+
+def oauth_login(*, provider: str, profile: "ProviderProfile") -> "User":
+    """The user behind an outside login: the linked one, else the account with the same verified
+    email (linked now), else a new account — unless sign-ups are closed."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from accounts.models import SocialAccount, User
+    from staff.flags import flag_is_active
+
+    with transaction.atomic():
+        link = (
+            SocialAccount.objects.select_for_update()
+            .select_related("user")
+            .filter(provider=provider, subject=profile.subject)
+            .first()
+        )
+        if link is None:
+            if not profile.email:
+                raise OAuthLoginRefused(
+                    "Your account there has no verified email address, so we cannot sign you in with it."
+                )
+            user = User.objects.filter(email__iexact=profile.email).first()
+            if user is None:
+                if not flag_is_active("signups"):
+                    raise OAuthLoginRefused("Sign-ups are closed at the moment.")
+                user = User.objects.create_user(email=profile.email, display_name=profile.name[:60])
+            link = SocialAccount.objects.create(
+                user=user, provider=provider, subject=profile.subject, email=profile.email
+            )
+        if not link.user.is_active:
+            raise OAuthLoginRefused("This account is disabled.")
+        link.last_login_at = timezone.now()
+        link.save(update_fields=["last_login_at"])
+        return link.user

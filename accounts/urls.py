@@ -1,11 +1,24 @@
+from typing import Any
+
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from accounts import views
 from accounts.forms import LoginForm
+from accounts.oauth import providers
 from core.operations import Kind, declare
 
 app_name = "accounts"
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "oauth_providers": providers()}
+
 
 FORM_WHY = "A form on our own page, handled by Django's auth views; works without JavaScript."
 
@@ -14,11 +27,7 @@ urlpatterns = [
     path(
         "accounts/login/",
         declare(
-            auth_views.LoginView.as_view(
-                template_name="accounts/login.html",
-                authentication_form=LoginForm,
-                redirect_authenticated_user=True,
-            ),
+            LoginView.as_view(),
             Kind.ACTION,
             "Log in",
             why=FORM_WHY + " Throttled per account and address.",
@@ -106,6 +115,7 @@ urlpatterns = [
         ),
         name="password_reset_complete",
     ),
+    path("auth/<str:provider>/login/", views.oauth_login_start, name="oauth_login"),
     path("dashboard/profile/", views.profile_edit, name="profile_edit"),
     path("dashboard/tokens/", views.token_list, name="token_list"),
     path("dashboard/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),

@@ -4,11 +4,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.forms import ApiTokenForm, ProfileForm, SignupForm
+from accounts.oauth import oauth_client, redirect_uri
 from accounts.tokens import api_token_create, api_token_revoke
 from core.operations import Kind, operation
 from core.types import AuthedHttpRequest
@@ -104,3 +105,16 @@ def token_revoke(request: AuthedHttpRequest, token_id: int) -> HttpResponse:
         return redirect("accounts:token_list")
     form = ApiTokenForm(user=request.user)
     return render(request, "accounts/tokens.html#tokens", _tokens_context(request, form, None))
+
+
+@operation(
+    Kind.ACTION,
+    "Sign in with GitHub, Google or OpenID Connect",
+    why="A button on our login page; it starts the provider's redirect (state and PKCE kept in the session).",
+)
+@require_GET
+def oauth_login_start(request: HttpRequest, provider: str) -> HttpResponse:
+    client = oauth_client(provider)
+    if client is None:
+        raise Http404("Unknown sign-in provider.")
+    return client.authorize_redirect(request, redirect_uri(provider))  # type: ignore[no-any-return]

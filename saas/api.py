@@ -3,9 +3,11 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.api import OAuthCallbackApi
 from core.operations import Kind, declare
 
 urlpatterns = [
+    path("oauth/<str:provider>/callback/", OAuthCallbackApi.as_view(), name="oauth_callback"),
     path("v1/", include(("accounts.api_urls", "accounts_api"), namespace="accounts_api")),
     path(
         "schema/",

@@ -74,10 +74,20 @@ def customer_ensure(*, user: User) -> Subscription:
             if stripe_api.simulation_mode():
                 subscription.stripe_customer_id = f"cus_sim_{get_random_string(14)}"
             else:
-                customer = stripe_api.client().v1.customers.create(
-                    params={"email": user.email, "name": user.name, "metadata": {"user_id": str(user.pk)}},
-                    options={"idempotency_key": f"twofold-customer-{user.pk}"},
-                )
+                try:
+                    customer = stripe_api.client().v1.customers.create(
+                        params={
+                            "email": user.email,
+                            "name": user.name,
+                            "metadata": {"user_id": str(user.pk)},
+                        },
+                        options={"idempotency_key": f"twofold-customer-{user.pk}"},
+                    )
+                except stripe.StripeError as error:
+                    logger.warning("Stripe customer creation failed: %s", error)
+                    raise BillingError(
+                        "Stripe could not start the checkout. Please try again in a moment."
+                    ) from error
                 subscription.stripe_customer_id = customer.id
             subscription.save(update_fields=["stripe_customer_id", "updated_at"])
     return subscription

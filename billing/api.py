@@ -5,6 +5,8 @@ import json
 from functools import cache
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -37,10 +39,19 @@ class StripeWebhookApi(APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
+    @extend_schema_serializer(component_name="StripeWebhookReceipt")
     class OutputSerializer(serializers.Serializer[Any]):
         id = serializers.CharField()
         duplicate = serializers.BooleanField()
 
+    @extend_schema(
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={
+            200: OutputSerializer,
+            400: OpenApiResponse(description="Refused: the reason in `detail`."),
+        },
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
         length = request.META.get("CONTENT_LENGTH") or "0"
         if not length.isdigit() or int(length) > MAX_EVENT_BYTES:
@@ -80,6 +91,7 @@ class PlanListApi(APIView):
     permission_classes = (AllowAny,)
     MAX_AGE = 3600
 
+    @extend_schema_serializer(component_name="Plan")
     class OutputSerializer(serializers.Serializer[Any]):
         key = serializers.CharField()
         name = serializers.CharField()
@@ -93,6 +105,7 @@ class PlanListApi(APIView):
         def get_currency(self, plan: object) -> str:
             return "usd"
 
+    @extend_schema(responses={200: OutputSerializer(many=True), 304: None}, auth=[])
     def get(self, request: Request) -> Response:
         body, etag = _plans_body()
         headers = {"ETag": etag, "Cache-Control": f"public, max-age={self.MAX_AGE}"}
@@ -108,6 +121,7 @@ class PlanListApi(APIView):
     why="JSON for apps and integrations, with bearer tokens; never cached by shared caches.",
 )
 class SubscriptionDetailApi(APIView):
+    @extend_schema_serializer(component_name="Subscription")
     class OutputSerializer(serializers.Serializer[Any]):
         plan = serializers.CharField()
         plan_name = serializers.CharField()
@@ -118,6 +132,7 @@ class SubscriptionDetailApi(APIView):
         quota = EntitlementsSerializer()
         usage = serializers.DictField(child=serializers.IntegerField())
 
+    @extend_schema(responses=OutputSerializer)
     def get(self, request: Request) -> Response:
         user: User = request.user  # type: ignore[assignment]
         subscription = services.subscription_get(user=user)

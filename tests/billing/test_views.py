@@ -41,7 +41,7 @@ def test_billing_page_of_a_free_user_offers_the_upgrade(user_client: Client) -> 
 
 def test_billing_page_under_htmx_is_the_plan_card(user_client: Client) -> None:
     html = user_client.get("/billing/?checkout=success", **HTMX).content.decode()  # type: ignore[arg-type]
-    assert html.lstrip().startswith('<div id="plan-card"')
+    assert html.lstrip().startswith('<div id="plan-card-region"')
     assert 'hx-trigger="every 2s"' in html  # polls until the webhook has made the plan Pro
 
 
@@ -269,3 +269,21 @@ def test_replay_without_javascript_redirects_back(staff_client: Client, user: Us
 
 def test_replay_of_an_unknown_event_is_404(staff_client: Client) -> None:
     assert staff_client.post("/staff/webhooks/evt_nope/replay/").status_code == 404
+
+
+def test_the_plan_card_stops_polling_once_the_webhook_made_the_user_pro(user_client: Client) -> None:
+    user_client.post("/billing/simulated/checkout/")
+    html = user_client.get("/billing/?checkout=success", **HTMX).content.decode()  # type: ignore[arg-type]
+    assert "hx-trigger" not in html
+    assert "Payment confirmed — welcome to Pro!" in html
+
+
+def test_upgrading_when_already_pro_does_not_start_a_checkout(
+    user_client: Client, fake_stripe: FakeStripe
+) -> None:
+    Subscription.objects.create(
+        user=User.objects.get(email="ann@example.com"), stripe_customer_id="cus_X", status="active"
+    )
+    response = user_client.post("/billing/checkout/", {"attempt": "a" * 24}, follow=True)
+    assert "You are already on a paid plan." in response.content.decode()
+    assert fake_stripe.requests == []

@@ -287,3 +287,13 @@ def test_upgrading_when_already_pro_does_not_start_a_checkout(
     response = user_client.post("/billing/checkout/", {"attempt": "a" * 24}, follow=True)
     assert "You are already on a paid plan." in response.content.decode()
     assert fake_stripe.requests == []
+
+
+def test_pricing_marks_the_plan_you_are_on(user_client: Client) -> None:
+    html = user_client.get("/pricing/").content.decode()
+    assert html.count(">Your plan</a>") == 1
+    assert "Upgrade to Pro" in html
+    user_client.post("/billing/simulated/checkout/")
+    html = user_client.get("/pricing/").content.decode()
+    assert html.count(">Your plan</a>") == 1
+    assert "Upgrade to Pro" not in html

@@ -331,9 +331,10 @@ def invoice_payment_failed(event: StripeEvent) -> str:
     subscription.invoice_event_at = event.created
     subscription.save(update_fields=["payment_failed", "invoice_event_at", "updated_at"])
     user = subscription.user
+    currency = str(invoice.get("currency") or "usd").upper()
     context = {
         "user": user,
-        "amount": f"{(invoice.get('amount_due') or 0) / 100:.2f} {str(invoice.get('currency') or 'usd').upper()}",  # noqa: E501
+        "amount": f"{(invoice.get('amount_due') or 0) / 100:.2f} {currency}",
         "billing_url": settings.SITE_URL + reverse("billing:billing_overview"),
         "hosted_invoice_url": invoice.get("hosted_invoice_url") or "",
     }

@@ -44,3 +44,24 @@ def test_free_user_upgrades_in_simulation_mode_sees_pro_and_cancels(
     assert Subscription.objects.get(user=user).status == "canceled"
     assert set(StripeEvent.objects.values_list("status", flat=True)) == {"processed"}
     assert StripeEvent.objects.count() == 5
+
+
+def test_upgrade_and_cancel_work_without_javascript(nojs_page: Page, live_server: object, user: User) -> None:
+    base = live_server.url  # type: ignore[attr-defined]
+    page = nojs_page
+    log_in(page, base, user.email)
+    page.goto(f"{base}/billing/")
+
+    with page.expect_navigation():
+        page.click("text=Upgrade to Pro")
+    with page.expect_navigation():
+        page.click("text=Pay $12 and subscribe")
+    assert page.url == f"{base}/billing/?checkout=success"
+    expect(page.locator("#plan-card [data-plan]")).to_have_text("Pro")
+
+    with page.expect_navigation():
+        page.click("text=Manage billing")
+    with page.expect_navigation():
+        page.click("text=Cancel now (end immediately)")
+    assert page.url == f"{base}/billing/"
+    expect(page.locator("#plan-card [data-plan]")).to_have_text("Free")

@@ -67,13 +67,18 @@ class StripeEventStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+# A pending event older than this lost its task (the process died after storing it): retried too.
+STUCK_AFTER = timedelta(minutes=10)
+
+
 class StripeEventQuerySet(models.QuerySet["StripeEvent"]):
     def due_for_retry(self, now: datetime | None = None) -> "StripeEventQuerySet":
-        return self.filter(
-            status=StripeEventStatus.FAILED,
-            next_attempt_at__isnull=False,
-            next_attempt_at__lte=now or timezone.now(),
+        now = now or timezone.now()
+        failed = models.Q(
+            status=StripeEventStatus.FAILED, next_attempt_at__isnull=False, next_attempt_at__lte=now
         )
+        stuck = models.Q(status=StripeEventStatus.PENDING, received_at__lte=now - STUCK_AFTER)
+        return self.filter(failed | stuck)
 
 
 class StripeEvent(models.Model):

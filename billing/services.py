@@ -155,7 +155,7 @@ def stripe_event_receive(*, payload: bytes, signature: str | None) -> tuple[str,
     """Verify a delivery, store its event once and enqueue its processing.
 
     Returns the event id and whether it was new. A duplicate (even a concurrent one) loses the race
-    on the primary key and changes nothing. Raises `stripe.WebhookError` for a refused delivery.
+    on the primary key and changes nothing. Raises `billing.stripe.WebhookError` for a refused delivery.
     """
     data = stripe_api.event_verify(payload=payload, signature=signature)
     try:
@@ -227,7 +227,8 @@ def _retry_schedule(event: StripeEvent) -> None:
 
 
 def stripe_events_retry_due() -> int:
-    """Process every failed event whose next attempt is due; returns how many were tried."""
+    """Process every failed event whose next attempt is due, and every event left pending for
+    long (its task was lost, e.g. the process died after storing it); returns how many were tried."""
     ids = list(StripeEvent.objects.due_for_retry().values_list("id", flat=True)[:500])
     for event_id in ids:
         stripe_event_process(event_id=event_id, force=True)

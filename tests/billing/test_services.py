@@ -144,3 +144,19 @@ def test_concurrent_deliveries_of_the_same_event_have_exactly_one_effect(
     assert (stored.status, stored.attempts) == ("processed", 1)
     assert len(mailoutbox) == 1
     assert Subscription.objects.get(user=user).payment_failed is True
+
+
+def test_the_retry_command_also_runs_events_whose_task_was_lost(
+    client: Client, customer: Subscription, settings: Any
+) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}  # never runs
+    post_event(client, stripe_event("customer.subscription.created"))
+    call_command("stripe_events_retry")
+    assert StripeEvent.objects.get().status == StripeEventStatus.PENDING  # just received: not stuck
+
+    StripeEvent.objects.update(received_at=timezone.now() - timedelta(minutes=11))
+    call_command("stripe_events_retry")
+
+    assert StripeEvent.objects.get().status == StripeEventStatus.PROCESSED
+    customer.refresh_from_db()
+    assert customer.status == "active"

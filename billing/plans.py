@@ -70,8 +70,33 @@ PLANS_BY_KEY: dict[str, Plan] = {plan.key: plan for plan in PLANS}
 
 
 def plan_for(user: object) -> Plan:
-    """The plan a user is on. Until billing records subscriptions, everyone is on Free."""
-    return FREE
+    """The plan a user is on, from the subscription the webhooks recorded.
+
+    Stripe's statuses decide (https://docs.stripe.com/billing/subscriptions/overview#subscription-statuses):
+    `active` and `trialing` are paid up; `past_due` keeps the plan while Stripe retries the payment;
+    `unpaid`, `incomplete`, `incomplete_expired`, `paused` and `canceled` fall back to Free.
+    """
+    from billing.models import Subscription
+
+    if not getattr(user, "is_authenticated", False):
+        return FREE
+    try:
+        # The reverse one-to-one is cached on the user object: one query per request at most.
+        subscription = user.billing_subscription  # type: ignore[attr-defined]
+    except Subscription.DoesNotExist:
+        return FREE
+    if not subscription.is_entitled:
+        return FREE
+    return plan_for_price(subscription.price_id)
+
+
+def plan_for_price(price_id: str) -> Plan:
+    """The paid plan a Stripe price belongs to; an unknown price of a live subscription is Pro,
+    so a price changed in Stripe never silently takes a paying customer's plan away."""
+    for plan in PLANS:
+        if plan.stripe_price_id and plan.stripe_price_id == price_id:
+            return plan
+    return PRO
 
 
 def entitlements_for(user: object) -> Entitlements:

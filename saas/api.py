@@ -29,4 +29,5 @@ urlpatterns = [
         ),
         name="api_docs",
     ),
+    path("", include("billing.api_urls")),
 ]

@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "core.context_processors.site",
+                "billing.context_processors.billing",  # billing: plan and payment-failed banner
             ],
         },
     },

@@ -1,0 +1,174 @@
+"""Local simulation mode: Stripe-shaped events for what a customer does on Stripe's pages.
+
+With no Stripe keys, the simulated checkout and portal pages call these functions. Each builds the
+events Stripe would send (shapes of API version 2026-10-28.endive, trimmed to the fields Stripe
+always includes and we read), serializes and signs them with the local webhook secret, and hands
+the raw body and `Stripe-Signature` header to `stripe_event_receive`: the very function behind the
+webhook endpoint, so they pass the same verification, storage and processing as real deliveries.
+"""
+
+import json
+import time
+from datetime import timedelta
+from typing import Any, Literal
+
+import stripe as stripe_sdk
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
+from accounts.models import User
+from billing import stripe as stripe_api
+from billing.models import Subscription, SubscriptionStatus
+from billing.plans import PRO
+from billing.services import BillingError, customer_ensure, stripe_event_receive
+
+API_VERSION = stripe_sdk.api_version
+
+PortalOperation = Literal["cancel", "resume", "cancel_now", "fail_payment", "pay"]
+
+
+def _event(event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"object": obj}
+    if previous is not None:
+        data["previous_attributes"] = previous
+    return {
+        "id": f"evt_sim_{get_random_string(24)}",
+        "object": "event",
+        "api_version": API_VERSION,
+        "created": int(time.time()),
+        "data": data,
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": event_type,
+    }
+
+
+def _deliver(event: dict[str, Any]) -> None:
+    payload = json.dumps(event, separators=(",", ":"))
+    stripe_event_receive(payload=payload.encode(), signature=stripe_api.signature_header(payload))
+
+
+def _subscription_object(
+    subscription: Subscription, *, status: str, cancel_at_period_end: bool, period_end: int
+) -> dict[str, Any]:
+    now = int(time.time())
+    price = {
+        "id": PRO.stripe_price_id,
+        "object": "price",
+        "active": True,
+        "currency": "usd",
+        "product": "prod_sim_pro",
+        "recurring": {"interval": "month", "interval_count": 1, "usage_type": "licensed"},
+        "type": "recurring",
+        "unit_amount": PRO.price_cents,
+    }
+    return {
+        "id": subscription.stripe_subscription_id,
+        "object": "subscription",
+        "cancel_at": period_end if cancel_at_period_end else None,
+        "cancel_at_period_end": cancel_at_period_end,
+        "canceled_at": now if cancel_at_period_end or status == "canceled" else None,
+        "collection_method": "charge_automatically",
+        "created": now,
+        "currency": "usd",
+        "customer": subscription.stripe_customer_id,
+        "items": {
+            "object": "list",
+            "data": [
+                {
+                    "id": f"si_sim_{subscription.stripe_subscription_id[-14:]}",
+                    "object": "subscription_item",
+                    "current_period_end": period_end,
+                    "current_period_start": period_end - 30 * 86400,
+                    "price": price,
+                    "quantity": 1,
+                    "subscription": subscription.stripe_subscription_id,
+                }
+            ],
+            "has_more": False,
+        },
+        "livemode": False,
+        "metadata": {"user_id": str(subscription.user_id)},
+        "status": status,
+    }
+
+
+def _invoice_object(subscription: Subscription, *, paid: bool) -> dict[str, Any]:
+    return {
+        "id": f"in_sim_{get_random_string(14)}",
+        "object": "invoice",
+        "amount_due": PRO.price_cents,
+        "amount_paid": PRO.price_cents if paid else 0,
+        "amount_remaining": 0 if paid else PRO.price_cents,
+        "attempt_count": 1,
+        "billing_reason": "subscription_cycle",
+        "currency": "usd",
+        "customer": subscription.stripe_customer_id,
+        "hosted_invoice_url": None,
+        "livemode": False,
+        "parent": {
+            "type": "subscription_details",
+            "subscription_details": {"subscription": subscription.stripe_subscription_id},
+        },
+        "status": "paid" if paid else "open",
+    }
+
+
+def simulated_checkout_complete(*, user: User) -> None:
+    """What Stripe sends when the customer pays a subscription checkout: the session completed,
+    the subscription created (active), and its first invoice paid."""
+    subscription = customer_ensure(user=user)
+    if subscription.is_entitled:
+        raise BillingError("You already have an active subscription.")
+    subscription.stripe_subscription_id = f"sub_sim_{get_random_string(14)}"
+    period_end = int((timezone.now() + timedelta(days=30)).timestamp())
+    session = {
+        "id": f"cs_test_sim_{get_random_string(24)}",
+        "object": "checkout.session",
+        "client_reference_id": str(user.pk),
+        "customer": subscription.stripe_customer_id,
+        "customer_email": None,
+        "livemode": False,
+        "mode": "subscription",
+        "payment_status": "paid",
+        "status": "complete",
+        "subscription": subscription.stripe_subscription_id,
+        "url": None,
+    }
+    _deliver(_event("checkout.session.completed", session))
+    sub = _subscription_object(
+        subscription, status="active", cancel_at_period_end=False, period_end=period_end
+    )
+    _deliver(_event("customer.subscription.created", sub))
+    invoice = _invoice_object(subscription, paid=True)
+    invoice["billing_reason"] = "subscription_create"
+    _deliver(_event("invoice.paid", invoice))
+
+
+def simulated_portal_change(*, user: User, operation: PortalOperation) -> None:
+    """What Stripe sends when the customer changes their subscription in the portal (or when a
+    renewal payment fails and is later paid)."""
+    subscription = Subscription.objects.filter(user=user).first()
+    if subscription is None or not subscription.stripe_subscription_id or not subscription.is_entitled:
+        raise BillingError("There is no active subscription to change.")
+    period_end = int((subscription.current_period_end or timezone.now() + timedelta(days=30)).timestamp())
+    status = subscription.status
+    if operation == "cancel_now":
+        obj = _subscription_object(
+            subscription, status="canceled", cancel_at_period_end=False, period_end=period_end
+        )
+        _deliver(_event("customer.subscription.deleted", obj))
+        return
+    if operation == "fail_payment":
+        _deliver(_event("invoice.payment_failed", _invoice_object(subscription, paid=False)))
+        status = SubscriptionStatus.PAST_DUE
+    elif operation == "pay":
+        _deliver(_event("invoice.paid", _invoice_object(subscription, paid=True)))
+        status = SubscriptionStatus.ACTIVE
+    cancel = {"cancel": True, "resume": False}.get(operation, subscription.cancel_at_period_end)
+    obj = _subscription_object(
+        subscription, status=status, cancel_at_period_end=cancel, period_end=period_end
+    )
+    previous = {"cancel_at_period_end": subscription.cancel_at_period_end, "status": subscription.status}
+    _deliver(_event("customer.subscription.updated", obj, previous))

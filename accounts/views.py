@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.forms import ProfileForm, SignupForm
 from core.operations import Kind, operation
 from core.types import AuthedHttpRequest
+from staff.flags import flag_is_active
 
 
 @operation(Kind.ACTION, "Sign up", why="A form on our own page; must work without JavaScript.")
@@ -18,6 +19,10 @@ from core.types import AuthedHttpRequest
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
+    if not flag_is_active("signups"):
+        # Staff closed sign-ups: say so, and refuse a POST from a page loaded before they did.
+        status = 403 if request.method == "POST" else 200
+        return render(request, "accounts/signup.html", {"closed": True}, status=status)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "billing",
     "chat",
     "staff",
+    "posts",  # actions: posts (issue 3)
 ]
 
 MIDDLEWARE = [
@@ -85,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "core.context_processors.site",
+                "staff.context_processors.flags",  # actions: feature flags in every template (issue 3)
             ],
         },
     },

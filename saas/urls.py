@@ -5,6 +5,8 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("core.urls")),
     path("", include("accounts.urls")),
+    path("", include("posts.urls")),
+    path("", include("staff.urls")),
     path("api/", include("saas.api")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -14,15 +14,8 @@ class PostForm(forms.ModelForm[Post]):
             ),
         }
         help_texts = {"body": "Markdown. Raw HTML is removed."}
-
-    def clean_title(self) -> str:
-        title: str = self.cleaned_data["title"].strip()
-        if not title:
-            raise forms.ValidationError("Give your post a title.")
-        return title
-
-    def clean_body(self) -> str:
-        body: str = self.cleaned_data["body"].strip()
-        if not body:
-            raise forms.ValidationError("Write something in the body.")
-        return body
+        # Form fields strip whitespace: a title of spaces is a missing title.
+        error_messages = {
+            "title": {"required": "Give your post a title."},
+            "body": {"required": "Write something in the body."},
+        }

@@ -66,7 +66,8 @@ def test_moderation_deletes_and_audits_in_one_go(user: User, staff_user: User) -
 
     deleted = post_moderate_delete(actor=staff_user, post_id=post.pk)
 
-    assert deleted is not None and deleted.title == "Spam"
+    assert deleted is not None
+    assert deleted.title == "Spam"
     assert not Post.objects.exists()
     entry = AuditEntry.objects.get()
     assert (entry.actor, entry.action, entry.target_type, entry.target_id) == (

@@ -111,9 +111,10 @@ def test_create_htmx_returns_the_refreshed_region_with_a_blank_form_and_a_toast(
     html = response.content.decode()
     assert response.status_code == 200
     assert html.lstrip().startswith('<div id="posts-region"')
-    assert 'id="post-{}"'.format(Post.objects.get().pk) in html
+    assert f'id="post-{Post.objects.get().pk}"' in html
     assert 'name="title" value="Hello"' not in html  # the form is blank again
-    assert "Post published." in html and 'hx-swap-oob="beforeend"' in html
+    assert "Post published." in html
+    assert 'hx-swap-oob="beforeend"' in html
 
 
 @BOTH
@@ -172,7 +173,8 @@ def test_edit_htmx_get_returns_the_inline_form(user_client: Client, post: Post) 
 def test_edit_plain_get_is_a_full_page(user_client: Client, post: Post) -> None:
     html = user_client.get(edit_url(post)).content.decode()
 
-    assert "<html" in html and "Edit post" in html
+    assert "<html" in html
+    assert "Edit post" in html
 
 
 def test_edit_htmx_post_returns_the_updated_row(user_client: Client, post: Post) -> None:
@@ -180,7 +182,8 @@ def test_edit_htmx_post_returns_the_updated_row(user_client: Client, post: Post)
 
     html = response.content.decode()
     assert html.lstrip().startswith(f'<article class="card post-row" id="post-{post.pk}"')
-    assert "Renamed" in html and "<em>new</em>" in html
+    assert "Renamed" in html
+    assert "<em>new</em>" in html
     assert "Post saved." in html
     post.refresh_from_db()
     assert post.title == "Renamed"

@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection, transaction
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
@@ -94,3 +95,32 @@ def test_create_edit_and_delete_without_javascript(nojs_page: Page, live_server:
     assert page.url == f"{base}/dashboard/posts/"
     expect(page.locator(".post-row")).to_have_count(0)
     assert not Post.objects.exists()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="relies on SQLite's shared-cache table locks to fail the server's query",
+)
+def test_a_database_failure_shows_a_friendly_error_in_the_form_and_keeps_the_input(
+    js_page: Page, live_server: object, user: User
+) -> None:
+    post = Post.objects.create(author=user, title="Draft", body="text")
+    base = live_server.url  # type: ignore[attr-defined]
+    log_in(js_page, base, user.email)
+    js_page.goto(f"{base}/dashboard/posts/")
+    row = js_page.locator(f"#post-{post.pk}")
+    row.get_by_role("button", name="Edit").click()
+    row.locator("input[name=title]").fill("Unsaved")
+
+    # A real failure: this test holds a write lock on the posts table, so the server's query on it
+    # fails at once with "database table is locked" (an OperationalError), as if the database were away.
+    with transaction.atomic():
+        Post.objects.filter(pk=post.pk).update(body="text")
+        row.get_by_role("button", name="Save").click()
+        expect(row.locator("[role=alert]")).to_contain_text("nothing was changed")
+
+    expect(row.locator("input[name=title]")).to_have_value("Unsaved")
+    post.refresh_from_db()
+    assert post.title == "Draft"
+    row.get_by_role("button", name="Save").click()  # and once the database is back, it just works
+    expect(row.locator(".post-title")).to_have_text("Unsaved")

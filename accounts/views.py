@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import ProfileForm, SignupForm
+from core.actions import action_errors
 from core.operations import Kind, operation
 from core.types import AuthedHttpRequest
 from staff.flags import flag_is_active
@@ -37,6 +38,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     "Update your profile",
     why="Called from our own page; works as a plain form POST and swaps a partial under htmx.",
 )
+@action_errors
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile_edit(request: AuthedHttpRequest) -> HttpResponse:

@@ -44,7 +44,8 @@ def _own_post(request: AuthedHttpRequest, pk: int) -> Post:
 @vary_on_headers("HX-Request")
 def post_list(request: AuthedHttpRequest) -> HttpResponse:
     template = "posts/posts.html"
-    if request.htmx:
+    # Pagination pushes URLs; restoring one from history (a cache miss) needs the whole page.
+    if request.htmx and not request.htmx.history_restore_request:
         template += "#posts-region"
     return render(request, template, _list_context(request))
 

@@ -62,7 +62,8 @@ def staff_post_list(request: AuthedHttpRequest) -> HttpResponse:
     posts = Post.objects.with_author().search(query)
     page = Paginator(posts, POSTS_PER_PAGE).get_page(request.GET.get("page"))
     template = "staff/posts.html"
-    if request.htmx:
+    # The search pushes URLs; restoring one from history (a cache miss) needs the whole page.
+    if request.htmx and not request.htmx.history_restore_request:
         template += "#post-table"
     return render(request, template, {"search": search, "query": query, "page": page})
 

@@ -99,3 +99,18 @@ def test_an_unsafe_referer_is_not_offered_as_the_way_back(user_client: Client, p
 
     assert response.status_code == 503
     assert "evil.example" not in response.content.decode()
+
+
+# profile_edit saves without a transaction of its own, as Django's forms do: run it in autocommit,
+# as in production, not inside the transaction a test normally runs in.
+@pytest.mark.django_db(transaction=True)
+def test_the_profile_action_is_covered_too(user_client: Client, user: User) -> None:
+    with database_failing_on('UPDATE "accounts_user"'):
+        response = user_client.post(
+            "/dashboard/profile/", {"display_name": "New", "bio": "", "time_zone": "UTC"}, **HTMX
+        )
+
+    assert response.status_code == 200
+    assert "nothing was changed" in response.content.decode()
+    user.refresh_from_db()
+    assert user.display_name == "Ann"

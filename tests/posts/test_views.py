@@ -294,3 +294,9 @@ def test_a_post_without_the_csrf_token_is_refused(user: User, post: Post, path: 
 
     assert response.status_code == 403
     assert list(Post.objects.values_list("title", flat=True)) == ["First"]
+
+
+def test_list_restored_from_htmx_history_is_the_whole_page(user_client: Client, post: Post) -> None:
+    response = user_client.get(LIST, {"page": 1}, HTTP_HX_HISTORY_RESTORE_REQUEST="true", **HTMX)
+
+    assert "<html" in response.content.decode()

@@ -291,3 +291,9 @@ def test_audit_log_lists_newest_first(
     assert html.index("flag.toggle") < html.index("post.delete")
     assert "staff@example.com" in html
     assert "Spam spam" in html
+
+
+def test_search_restored_from_htmx_history_is_the_whole_page(staff_client: Client, post: Post) -> None:
+    response = staff_client.get("/staff/", {"q": "spam"}, HTTP_HX_HISTORY_RESTORE_REQUEST="true", **HTMX)
+
+    assert "<html" in response.content.decode()

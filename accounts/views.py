@@ -11,8 +11,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.forms import ApiTokenForm, ProfileForm, SignupForm
 from accounts.oauth import oauth_client, redirect_uri
 from accounts.tokens import api_token_create, api_token_revoke
+from core.actions import action_errors
 from core.operations import Kind, operation
 from core.types import AuthedHttpRequest
+from staff.flags import flag_is_active
 
 
 @operation(Kind.ACTION, "Sign up", why="A form on our own page; must work without JavaScript.")
@@ -20,6 +22,10 @@ from core.types import AuthedHttpRequest
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
+    if not flag_is_active("signups"):
+        # Staff closed sign-ups: say so, and refuse a POST from a page loaded before they did.
+        status = 403 if request.method == "POST" else 200
+        return render(request, "accounts/signup.html", {"closed": True}, status=status)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
@@ -34,6 +40,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     "Update your profile",
     why="Called from our own page; works as a plain form POST and swaps a partial under htmx.",
 )
+@action_errors
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile_edit(request: AuthedHttpRequest) -> HttpResponse:

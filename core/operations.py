@@ -29,21 +29,28 @@ class Operation:
     kind: Kind
     summary: str
     why: str
+    # Where a person can try it, as a URL name, when the route itself is not a page to open
+    # (a POST-only action lives on the page that holds its form).
+    try_at: str = ""
 
 
-def operation[V: Callable[..., Any] | type](kind: Kind, summary: str, *, why: str) -> Callable[[V], V]:
+def operation[V: Callable[..., Any] | type](
+    kind: Kind, summary: str, *, why: str, try_at: str = ""
+) -> Callable[[V], V]:
     """Declare the kind of operation a view (function or DRF class) performs, and why it is that kind."""
 
     def decorate(view: V) -> V:
-        setattr(view, ATTRIBUTE, Operation(kind, summary, why))
+        setattr(view, ATTRIBUTE, Operation(kind, summary, why, try_at))
         return view
 
     return decorate
 
 
-def declare[V: Callable[..., Any] | type](view: V, kind: Kind, summary: str, *, why: str) -> V:
+def declare[V: Callable[..., Any] | type](
+    view: V, kind: Kind, summary: str, *, why: str, try_at: str = ""
+) -> V:
     """The same declaration for a view routed from someone else's code."""
-    return operation(kind, summary, why=why)(view)
+    return operation(kind, summary, why=why, try_at=try_at)(view)
 
 
 def operation_of(callback: Callable[..., Any]) -> Operation | None:

@@ -28,6 +28,22 @@ def pricing(request: HttpRequest) -> HttpResponse:
     return render(request, "core/pricing.html", {"plans": PLANS})
 
 
+@operation(Kind.PAGE, "The Action or API? guide", why="Shows every operation, built from the code.")
+@require_GET
+def guide(request: HttpRequest) -> HttpResponse:
+    from core.guide import guide_rows
+
+    rows = guide_rows()
+    return render(
+        request,
+        "core/guide.html",
+        {
+            "actions": [row for row in rows if row.kind is Kind.ACTION],
+            "apis": [row for row in rows if row.kind is Kind.API],
+        },
+    )
+
+
 @operation(Kind.PAGE, "Dashboard", why="Shows your account; changes nothing.")
 @login_required
 @require_GET

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "billing",
     "chat",
     "staff",
+    "posts",  # actions: posts (issue 3)
 ]
 
 MIDDLEWARE = [
@@ -86,6 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "core.context_processors.site",
                 "billing.context_processors.billing",  # billing: plan and payment-failed banner
+                "staff.context_processors.flags",  # actions: feature flags in every template (issue 3)
             ],
         },
     },

@@ -6,6 +6,8 @@ urlpatterns = [
     path("", include("core.urls")),
     path("", include("accounts.urls")),
     path("", include("billing.urls")),
+    path("", include("posts.urls")),
+    path("", include("staff.urls")),
     path("api/", include("saas.api")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -22,6 +22,10 @@
       try { localStorage.setItem("theme", root.dataset.theme); } catch (e) { /* private mode */ }
     }
   });
+  // An action's earlier "please try again" alert goes away when the user tries again.
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    event.detail.elt.querySelectorAll(":scope > [data-action-error]").forEach((node) => node.remove());
+  });
   // A failed htmx request (network down, server error) must never fail silently.
   document.addEventListener("htmx:sendError", () => showToast("Could not reach the server. Check your connection and try again.", "error"));
   document.addEventListener("htmx:responseError", (event) => {

@@ -1,6 +1,7 @@
 import re
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from django.db import OperationalError, connection
@@ -171,3 +172,16 @@ def test_health_checks_answer_any_host_over_plain_http(
 
     assert response.status_code == 200
     assert client.get("/", HTTP_HOST="10.1.2.3:8000").status_code == 400
+
+
+def test_dashboard_query_count_does_not_grow_with_posts(
+    user_client: Client, user: User, django_assert_max_num_queries: Any
+) -> None:
+    from posts.models import Post
+
+    user_client.get("/dashboard/")
+    with django_assert_max_num_queries(3) as few:
+        user_client.get("/dashboard/")
+    Post.objects.bulk_create(Post(author=user, title=f"p{i}", body="b") for i in range(30))
+    with django_assert_max_num_queries(len(few)):
+        user_client.get("/dashboard/")

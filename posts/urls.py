@@ -1,0 +1,13 @@
+from django.urls import path
+
+from posts import views
+
+app_name = "posts"
+
+urlpatterns = [
+    path("dashboard/posts/", views.post_list, name="post_list"),
+    path("dashboard/posts/new/", views.post_create, name="post_create"),
+    path("dashboard/posts/<int:pk>/", views.post_detail, name="post_detail"),
+    path("dashboard/posts/<int:pk>/edit/", views.post_edit, name="post_edit"),
+    path("dashboard/posts/<int:pk>/delete/", views.post_delete, name="post_delete"),
+]

@@ -9,6 +9,7 @@ from core.operations import Kind, declare
 urlpatterns = [
     path("oauth/<str:provider>/callback/", OAuthCallbackApi.as_view(), name="oauth_callback"),
     path("v1/", include(("accounts.api_urls", "accounts_api"), namespace="accounts_api")),
+    path("v1/", include(("posts.api_urls", "posts_api"), namespace="posts_api")),
     path(
         "schema/",
         declare(

@@ -2,7 +2,7 @@
 
 Each one is a function registered with `@benchmark`, taking the run's `Context` and returning a
 `Result` (or None when what it measures does not exist yet). To add one: ask `ctx.stack()` for servers
-(pass a PostgreSQL URL for a benchmark on PostgreSQL), alternate it with `ctx.anchor_rate(stack)`
+(`ctx.stack(postgres_url())` for one on PostgreSQL, skipped when that is None), alternate it with `ctx.anchor_rate(stack)`
 through `alternate`, and return the ratio with its target.
 """
 
@@ -106,6 +106,7 @@ def bare_view(ctx: Context) -> Result:
     url = stack.production.base_url + BARE_PATH
     ctx.warm_up(url)
     ctx.warm_up(stack.anchor.base_url + BARE_PATH)
+    stack.production.reset_peak()
 
     def production() -> float:
         return checked(wrk(url, seconds=ctx.seconds, scratch=ctx.scratch), "bare").requests_per_second
@@ -144,6 +145,7 @@ def profile_action(ctx: Context) -> Result:
     if status != 200 or b"Profile saved" not in body:
         raise HarnessError(f"the profile action did not save: {status} {body[:300]!r}")
     ctx.warm_up(url, load)
+    stack.production.reset_peak()
 
     def production() -> float:
         run = wrk(url, seconds=ctx.seconds, load=load, scratch=ctx.scratch)

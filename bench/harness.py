@@ -134,6 +134,11 @@ class Server:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def reset_peak(self) -> None:
+        """Start the peak over, so a benchmark's figure is not its setup's (logging in hashes a
+        password with Argon2, which takes 100 MB for a moment)."""
+        self.peak_rss = rss_bytes(process_tree(self.process.pid))
+
     def _sample(self) -> None:
         while not self._stop_sampling.wait(0.2):
             self.peak_rss = max(self.peak_rss, rss_bytes(process_tree(self.process.pid)))
@@ -332,6 +337,13 @@ class Stack:
     env: dict[str, str]
     anchor: Server
     production: Server
+
+
+def postgres_url() -> str | None:
+    """The PostgreSQL database a benchmark may use (BENCH_DATABASE_URL, else DATABASE_URL when it is
+    PostgreSQL): migrated and seeded by `Context.stack`. None when there is none: skip the benchmark."""
+    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
+    return url if url.startswith(("postgres://", "postgresql://")) else None
 
 
 class Context:

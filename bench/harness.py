@@ -238,8 +238,10 @@ class WrkRun:
 
 
 def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    if not match:
+        raise HarnessError(f"unexpected wrk latency: {text!r}")
+    return float(match[1]) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}[match[2]]
 
 
 def wrk(url: str, *, seconds: float, load: Load | None = None, scratch: Path) -> WrkRun:
@@ -253,13 +255,20 @@ def wrk(url: str, *, seconds: float, load: Load | None = None, scratch: Path) ->
     out = subprocess.run(  # noqa: S603
         [*command, url], capture_output=True, text=True, timeout=seconds + 30, check=False
     )
-    report = out.stdout
+    if out.returncode != 0:
+        raise HarnessError(f"wrk failed ({out.returncode}): {out.stderr or out.stdout}")
+    return parse_report(out.stdout)
+
+
+def parse_report(report: str) -> WrkRun:
+    """The figures of a `wrk --latency` report."""
     rate = re.search(r"Requests/sec:\s+([\d.]+)", report)
     total = re.search(r"(\d+) requests in", report)
-    if out.returncode != 0 or not rate or not total:
-        raise HarnessError(f"wrk failed ({out.returncode}): {out.stderr or report}")
-    p50 = re.search(r"50%\s+(\S+)", report)
-    p99 = re.search(r"99%\s+(\S+)", report)
+    if not rate or not total:
+        raise HarnessError(f"wrk printed no rate: {report}")
+    # The latency distribution's lines; "99%" alone would also match a "99.99%" elsewhere.
+    p50 = re.search(r"^\s+50%\s+(\S+)$", report, re.MULTILINE)
+    p99 = re.search(r"^\s+99%\s+(\S+)$", report, re.MULTILINE)
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", report)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", report)
     return WrkRun(

@@ -7,7 +7,17 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import table
-from bench.harness import Load, Result, Target, _ms, alternate, process_tree, rss_bytes, wrk
+from bench.harness import (
+    Load,
+    Result,
+    Target,
+    _ms,
+    alternate,
+    parse_report,
+    process_tree,
+    rss_bytes,
+    wrk,
+)
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -99,3 +109,21 @@ def test_wrk_reports_rate_and_bad_responses(tmp_path: Path) -> None:
     assert found.requests_per_second > 0
     assert found.bad_responses == 0
     assert missing.bad_responses == missing.requests > 0
+
+
+def test_latency_percentiles_are_read_from_the_distribution() -> None:
+    report = """Running 1s test @ http://127.0.0.1:1/
+  1 threads and 20 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     5.12ms    1.20ms  21.00ms   99.99%
+    Req/Sec     3.75k   441.94     4.70k    86.00%
+  Latency Distribution
+     50%    4.90ms
+     75%    5.50ms
+     90%    6.10ms
+     99%   12.40ms
+  3750 requests in 1.00s, 1.00MB read
+Requests/sec:   3750.00
+"""
+    assert parse_report(report).latency_p99_ms == 12.4
+    assert parse_report(report).latency_p50_ms == 4.9

@@ -1,9 +1,9 @@
 """The benchmarks of `make bench`, in the order they are printed.
 
 Each one is a function registered with `@benchmark`, taking the run's `Context` and returning a
-`Result` (or None when what it measures does not exist yet). To add one: ask `ctx.stack()` for servers
-(`ctx.stack(postgres_url())` for one on PostgreSQL, skipped when that is None), alternate it with `ctx.anchor_rate(stack)`
-through `alternate`, and return the ratio with its target.
+`Result` (or None when what it measures does not exist yet). To add one: ask `ctx.stack()` for
+servers (`ctx.stack(postgres_url())` for one on PostgreSQL; skip it when that is None), measure it in
+alternation with `ctx.anchor_rate(stack)` through `alternate`, and return the ratio with its target.
 """
 
 import gzip

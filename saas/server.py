@@ -87,12 +87,16 @@ def build_environ(scope: Scope, body: bytes) -> dict[str, Any]:
         if name == "content-type":
             key = "CONTENT_TYPE"
         elif name == "content-length":
-            key = "CONTENT_LENGTH"
+            continue  # set below from the body actually received
         else:
             key = "HTTP_" + name.upper().replace("-", "_")
         if key in environ:
             value = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + value
         environ[key] = value
+    if body:
+        # The whole body is in hand: its length is known even when it came chunked (no header),
+        # where Django would otherwise read nothing.
+        environ["CONTENT_LENGTH"] = str(len(body))
     return environ
 
 
@@ -118,6 +122,13 @@ def run_wsgi(environ: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], l
         [(name.lower().encode("latin1"), value.encode("latin1")) for name, value in headers],
         chunks,
     )
+
+
+def declared_length(scope: Scope) -> int:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else 0
+    return 0
 
 
 async def read_body(receive: Receive) -> bytes | None:
@@ -146,7 +157,8 @@ async def plain_response(send: Send, status: int, text: bytes) -> None:
 
 
 async def serve_wsgi(scope: Scope, receive: Receive, send: Send) -> None:
-    body = await read_body(receive)
+    # A declared length over the limit is refused before a byte of the body is read.
+    body = None if declared_length(scope) > MAX_BODY_BYTES else await read_body(receive)
     if body is None:
         await plain_response(send, 413, b"Request body too large.")
         return

@@ -1,0 +1,246 @@
+"""The benchmarks of `make bench`, in the order they are printed.
+
+Each one is a function registered with `@benchmark`, taking the run's `Context` and returning a
+`Result` (or None when what it measures does not exist yet). To add one: ask `ctx.stack()` for
+servers (`ctx.stack(postgres_url())` for one on PostgreSQL; skip it when that is None), measure it in
+alternation with `ctx.anchor_rate(stack)` through `alternate`, and return the ratio with its target.
+"""
+
+import gzip
+import re
+from collections.abc import Callable
+from html.parser import HTMLParser
+from urllib.parse import urlencode, urljoin
+
+from bench.harness import (
+    BARE_PATH,
+    Context,
+    HarnessError,
+    Load,
+    Result,
+    Server,
+    Target,
+    alternate,
+    checked,
+    mb,
+    request,
+    wrk,
+)
+
+Benchmark = Callable[[Context], Result | None]
+REGISTRY: dict[str, Benchmark] = {}
+
+DEMO_EMAIL = "demo@example.com"
+DEMO_PASSWORD = "twofold-demo"  # seed_demo's default (DEMO_PASSWORD is not set for the bench)
+
+
+def benchmark(name: str) -> Callable[[Benchmark], Benchmark]:
+    def register(function: Benchmark) -> Benchmark:
+        REGISTRY[name] = function
+        return function
+
+    return register
+
+
+def rate_result(
+    name: str, ctx: Context, *, anchor: float, rate: float, target: Target, server: Server
+) -> Result:
+    ratio = rate / anchor
+    return Result(
+        name=name,
+        value=f"{rate:,.0f} req/s",
+        anchor=f"{anchor:,.0f} req/s",
+        ratio=ratio,
+        target=target,
+        measured=ratio,
+        rss_mb=mb(server.peak_rss),
+    )
+
+
+# --- A logged-in session, as a browser has it -------------------------------------------------
+
+
+def cookies_from(headers: list[tuple[str, str]]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name, value in headers:
+        if name.lower() == "set-cookie":
+            key, _, rest = value.partition("=")
+            found[key.strip()] = rest.split(";", 1)[0]
+    return found
+
+
+def csrf_field(html: bytes) -> str:
+    match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    if not match:
+        raise HarnessError("no CSRF token in the login form")
+    return match[1].decode()
+
+
+def log_in(server: Server, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD) -> dict[str, str]:
+    """Log in through the real login form; the session and CSRF cookies a browser would hold."""
+    status, headers, body = request("GET", server.base_url + "/accounts/login/")
+    cookies = cookies_from(headers)
+    form = urlencode({"csrfmiddlewaretoken": csrf_field(body), "username": email, "password": password})
+    status, headers, body = request(
+        "POST",
+        server.base_url + "/accounts/login/",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+        },
+        body=form.encode(),
+    )
+    cookies.update(cookies_from(headers))
+    if status != 302 or "sessionid" not in cookies:
+        raise HarnessError(f"logging in as {email} failed: {status} {body[:300]!r}")
+    return cookies
+
+
+# --- The benchmarks -----------------------------------------------------------------------------
+
+
+@benchmark("bare")
+def bare_view(ctx: Context) -> Result:
+    """The bare view through the production command against the same view on gunicorn."""
+    stack = ctx.stack()
+    url = stack.production.base_url + BARE_PATH
+    ctx.warm_up(url)
+    ctx.warm_up(stack.anchor.base_url + BARE_PATH)
+    stack.production.reset_peak()
+
+    def production() -> float:
+        return checked(wrk(url, seconds=ctx.seconds, scratch=ctx.scratch), "bare").requests_per_second
+
+    anchor, rate = alternate(ctx.anchor_rate(stack), production, rounds=ctx.rounds)
+    return rate_result(
+        "bare view (production command)",
+        ctx,
+        anchor=anchor,
+        rate=rate,
+        target=Target(">=", 0.8, "≥ 0.8"),
+        server=stack.production,
+    )
+
+
+@benchmark("profile")
+def profile_action(ctx: Context) -> Result:
+    """The profile update action as htmx posts it (logged in, CSRF token in a header), each request
+    saving the user and rendering the form partial, through the production command."""
+    stack = ctx.stack()
+    cookies = log_in(stack.production)
+    url = stack.production.base_url + "/dashboard/profile/"
+    load = Load(
+        method="POST",
+        headers={
+            "Cookie": f"sessionid={cookies['sessionid']}; csrftoken={cookies['csrftoken']}",
+            "X-CSRFToken": cookies["csrftoken"],
+            "HX-Request": "true",
+            "HX-Current-URL": stack.production.base_url + "/dashboard/profile/",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+        body=urlencode({"display_name": "Demo User", "bio": "Benchmarking.", "time_zone": "UTC"}),
+    )
+    # Check once that the load does what it claims: the partial comes back with the saved toast.
+    status, _, body = request("POST", url, headers=load.headers, body=load.body.encode(), timeout=10)
+    if status != 200 or b"Profile saved" not in body:
+        raise HarnessError(f"the profile action did not save: {status} {body[:300]!r}")
+    ctx.warm_up(url, load)
+    stack.production.reset_peak()
+
+    def production() -> float:
+        run = wrk(url, seconds=ctx.seconds, load=load, scratch=ctx.scratch)
+        return checked(run, "profile action").requests_per_second
+
+    anchor, rate = alternate(ctx.anchor_rate(stack), production, rounds=ctx.rounds)
+    return rate_result(
+        "profile update action (htmx POST)",
+        ctx,
+        anchor=anchor,
+        rate=rate,
+        target=Target(">=", 1 / 3, "≥ 0.33"),
+        server=stack.production,
+    )
+
+
+class ScriptFinder(HTMLParser):
+    """The external script URLs and inline script bodies of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sources: list[str] = []
+        self.inline: list[str] = []
+        self._in_inline = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script":
+            src = dict(attrs).get("src")
+            if src:
+                self.sources.append(src)
+            else:
+                self._in_inline = True
+                self.inline.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_inline = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_inline:
+            self.inline[-1] += data
+
+
+def javascript_bytes(server: Server, path: str, cookies: dict[str, str] | None) -> int | None:
+    """gzip-compressed bytes of every script the page references (and any inline script), or None
+    when the page does not exist."""
+    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in (cookies or {}).items())}
+    page_url = server.base_url + path
+    status, _, body = request("GET", page_url, headers=headers)
+    if status == 404:
+        return None
+    if status != 200:
+        raise HarnessError(f"GET {path}: {status}")
+    finder = ScriptFinder()
+    finder.feed(body.decode())
+    total = sum(len(gzip.compress(text.encode())) for text in finder.inline if text.strip())
+    for src in finder.sources:
+        status, _, script = request("GET", urljoin(page_url, src))
+        if status != 200:
+            raise HarnessError(f"{path} references {src}, which answers {status}")
+        total += len(gzip.compress(script))
+    return total
+
+
+def javascript_per_page(
+    ctx: Context, *, name: str, path: str, limit_kb: int, logged_in: bool
+) -> Result | None:
+    stack = ctx.stack()
+    cookies = log_in(stack.production) if logged_in else None
+    size = javascript_bytes(stack.production, path, cookies)
+    if size is None:
+        return None
+    kb = size / 1024
+    return Result(
+        name=name,
+        value=f"{kb:.1f} KB",
+        anchor="—",
+        ratio=None,
+        target=Target("<=", limit_kb, f"≤ {limit_kb} KB"),
+        measured=kb,
+        rss_mb=None,
+        note="gzip",
+    )
+
+
+def register_javascript(key: str, path: str, *, limit_kb: int = 20, logged_in: bool = False) -> None:
+    benchmark(f"js-{key}")(
+        lambda ctx: javascript_per_page(
+            ctx, name=f"JavaScript on {path} (gzip)", path=path, limit_kb=limit_kb, logged_in=logged_in
+        )
+    )
+
+
+register_javascript("landing", "/")
+register_javascript("login", "/accounts/login/")
+register_javascript("dashboard", "/dashboard/", logged_in=True)
+register_javascript("profile", "/dashboard/profile/", logged_in=True)
+register_javascript("chat", "/chat/", limit_kb=25, logged_in=True)  # skipped until /chat/ exists

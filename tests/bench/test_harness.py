@@ -1,0 +1,130 @@
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.__main__ import table
+from bench.harness import (
+    Load,
+    Result,
+    Target,
+    _ms,
+    alternate,
+    parse_report,
+    process_tree,
+    rss_bytes,
+    wrk,
+)
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def test_targets_compare_each_way() -> None:
+    assert Target(">=", 0.8, "≥ 0.8").met_by(0.8)
+    assert not Target(">=", 0.8, "≥ 0.8").met_by(0.79)
+    assert Target("<=", 20, "≤ 20 KB").met_by(19.9)
+    assert not Target("<=", 20, "≤ 20 KB").met_by(20.1)
+
+
+def test_the_lua_script_quotes_what_it_sends() -> None:
+    script = Load(method="POST", headers={"X-CSRFToken": 'a"b'}, body="bio=line\\one\ntwo").lua()
+
+    assert 'wrk.method = "POST"' in script
+    assert 'wrk.body = "bio=line\\\\one\\ntwo"' in script
+    assert 'wrk.headers["X-CSRFToken"] = "a\\"b"' in script
+
+
+def test_wrk_latencies_are_read_in_milliseconds() -> None:
+    assert _ms("850.00us") == pytest.approx(0.85)
+    assert _ms("12.5ms") == 12.5
+    assert _ms("1.20s") == 1200.0
+
+
+def test_rounds_alternate_and_report_medians() -> None:
+    calls: list[str] = []
+    a_rates, b_rates = iter([10.0, 30.0, 20.0]), iter([1.0, 3.0, 2.0])
+
+    def a() -> float:
+        calls.append("a")
+        return next(a_rates)
+
+    def b() -> float:
+        calls.append("b")
+        return next(b_rates)
+
+    assert alternate(a, b, rounds=3) == (20.0, 2.0)
+    assert calls == ["a", "b", "b", "a", "a", "b"]
+
+
+def test_the_process_tree_and_its_memory_come_from_proc() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        tree = process_tree(os.getpid())
+        assert tree[0] == os.getpid()
+        assert child.pid in tree
+        assert rss_bytes(tree) > rss_bytes([os.getpid()]) > 10 * 1024 * 1024
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_the_table_marks_missed_targets_without_failing() -> None:
+    results = [
+        Result("bare", "3,000 req/s", "2,500 req/s", 1.2, Target(">=", 0.8, "≥ 0.8"), 1.2, 85.0),
+        Result("js", "25.0 KB", "—", None, Target("<=", 20, "≤ 20 KB"), 25.0, None),
+    ]
+
+    lines = table(results).splitlines()
+
+    assert lines[0].split()[:2] == ["benchmark", "rate"]
+    assert "1.20" in lines[2]
+    assert "✔" in lines[2]
+    assert "85 MB" in lines[2]
+    assert "✘ MISSED" in lines[3]
+
+
+@pytest.mark.skipif(not shutil.which("wrk"), reason="wrk is not installed")
+def test_wrk_reports_rate_and_bad_responses(tmp_path: Path) -> None:
+    server = subprocess.Popen(
+        [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # its request log: unread, it would fill the pipe and stall it
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline().split(" port ")[1].split()[0])
+        (tmp_path / "ok.txt").write_text("ok")
+
+        found = wrk(f"http://127.0.0.1:{port}/ok.txt", seconds=1, scratch=tmp_path)
+        missing = wrk(f"http://127.0.0.1:{port}/missing", seconds=1, scratch=tmp_path)
+    finally:
+        server.kill()
+        server.wait()
+
+    assert found.requests > 0
+    assert found.requests_per_second > 0
+    assert found.bad_responses == 0
+    # Under a loaded machine a few requests may time out instead; every answer that came was a 404.
+    assert 0 < missing.bad_responses <= missing.requests
+
+
+def test_latency_percentiles_are_read_from_the_distribution() -> None:
+    report = """Running 1s test @ http://127.0.0.1:1/
+  1 threads and 20 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     5.12ms    1.20ms  21.00ms   99.99%
+    Req/Sec     3.75k   441.94     4.70k    86.00%
+  Latency Distribution
+     50%    4.90ms
+     75%    5.50ms
+     90%    6.10ms
+     99%   12.40ms
+  3750 requests in 1.00s, 1.00MB read
+Requests/sec:   3750.00
+"""
+    assert parse_report(report).latency_p99_ms == 12.4
+    assert parse_report(report).latency_p50_ms == 4.9

@@ -1,6 +1,6 @@
 """The JSON API's URLs, mounted at /api/. Each app contributes its endpoints from its own `api.py`."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.operations import Kind, declare
@@ -26,4 +26,5 @@ urlpatterns = [
         ),
         name="api_docs",
     ),
+    path("v1/chat/", include("chat.api_urls")),
 ]

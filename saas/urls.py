@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("core.urls")),
     path("", include("accounts.urls")),
+    path("chat/", include("chat.urls")),
     path("api/", include("saas.api")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

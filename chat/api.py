@@ -1,0 +1,208 @@
+"""The chat's JSON API: conversation history (DRF) and the answer stream (a plain async Django view).
+
+The stream is an `async def` view so that `saas.server` routes it to Django's ASGI handler: every
+delta leaves the server as it arrives, and an open stream costs a coroutine, not a thread. DRF has
+no async views, so it does DRF's authentication by hand: a bearer token, or the session with CSRF.
+"""
+
+import json
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from rest_framework import serializers, status
+from rest_framework.generics import get_object_or_404
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from accounts.tokens import api_token_authenticate
+from chat.models import Conversation, Message
+from chat.providers import chat_provider
+from chat.services import (
+    ChatEvent,
+    QuotaExceeded,
+    chat_reply_stream,
+    chat_turn_begin,
+    conversation_delete,
+)
+from core.operations import Kind, operation
+from staff.flags import flag_is_active
+
+
+class MessageOutput(serializers.ModelSerializer[Message]):
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "role",
+            "content",
+            "status",
+            "stop_reason",
+            "error_code",
+            "input_tokens",
+            "output_tokens",
+            "created_at",
+        ]
+
+
+class ConversationOutput(serializers.ModelSerializer[Conversation]):
+    class Meta:
+        model = Conversation
+        fields = ["id", "title", "created_at", "updated_at"]
+
+
+@operation(Kind.API, "List your conversations", why="History for mobile and other clients; JSON over HTTP.")
+class ConversationListApi(APIView):
+    class Output(ConversationOutput):
+        pass
+
+    def get(self, request: Request) -> Response:
+        conversations = Conversation.objects.filter(user=request.user)[:100]
+        return Response({"results": self.Output(conversations, many=True).data})
+
+
+@operation(
+    Kind.API,
+    "Read or delete a conversation",
+    why="History for mobile and other clients: 200 with its messages, 204 on delete, 404 if not yours.",
+)
+class ConversationDetailApi(APIView):
+    class Output(ConversationOutput):
+        messages = MessageOutput(many=True, read_only=True)
+
+        class Meta(ConversationOutput.Meta):
+            fields = [*ConversationOutput.Meta.fields, "messages"]
+
+    def get(self, request: Request, pk: int) -> Response:
+        conversation = get_object_or_404(
+            Conversation.objects.filter(user=request.user).prefetch_related("messages"), pk=pk
+        )
+        return Response(self.Output(conversation).data)
+
+    def delete(self, request: Request, pk: int) -> Response:
+        if not conversation_delete(user=request.user, conversation_id=pk):  # type: ignore[arg-type]
+            return Response({"detail": "No such conversation."}, status=status.HTTP_404_NOT_FOUND)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class StreamInput(serializers.Serializer[dict[str, Any]]):
+    message = serializers.CharField(trim_whitespace=True)
+    conversation_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+
+    def validate_message(self, value: str) -> str:
+        limit = settings.CHAT_MAX_MESSAGE_CHARS
+        if len(value) > limit:
+            raise serializers.ValidationError(f"Ensure this field has no more than {limit} characters.")
+        return value
+
+
+class _CsrfCheck(CsrfViewMiddleware):
+    """Django's CSRF check, answering the reason instead of a 403 page (as DRF's SessionAuthentication)."""
+
+    def _reject(self, request: HttpRequest, reason: str) -> str:  # type: ignore[override]
+        return reason
+
+
+def _csrf_failure(request: HttpRequest) -> str | None:
+    check = _CsrfCheck(lambda _: HttpResponse())
+    check.process_request(request)
+    reason = check.process_view(request, lambda _: HttpResponse(), (), {})
+    return reason if isinstance(reason, str) else None
+
+
+def _refuse(status_code: int, detail: Any, **headers: str) -> JsonResponse:
+    body = detail if isinstance(detail, dict) else {"detail": detail}
+    response = JsonResponse(body, status=status_code)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+async def _authenticate(request: HttpRequest) -> User | JsonResponse:
+    """The caller, or the refusal: 401 without valid credentials, 403 for a session without CSRF."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() == "bearer":
+        token = await sync_to_async(api_token_authenticate)(raw.strip())
+        if token is None:
+            return _refuse(401, "Invalid or revoked token.", WWW_Authenticate='Bearer realm="api"')
+        return token.user
+    user = await request.auser()
+    if isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return _refuse(
+            401, "Authentication credentials were not provided.", WWW_Authenticate='Bearer realm="api"'
+        )
+    # Cookies ride along with cross-site requests; the CSRF token proves the request is our page's.
+    reason = _csrf_failure(request)
+    if reason is not None:
+        return _refuse(403, f"CSRF Failed: {reason}")
+    assert isinstance(user, User)
+    return user
+
+
+class EventStreamResponse(StreamingHttpResponse):
+    """`text/event-stream`, unbuffered, whose event source is always closed when the response ends,
+    even when the client leaves while the server is waiting to write (Django then closes only the
+    outer iterator)."""
+
+    def __init__(self, events: AsyncGenerator[ChatEvent]) -> None:
+        self._events = events
+        super().__init__(self._encode(), content_type="text/event-stream")
+        self["Cache-Control"] = "no-cache"
+        self["X-Accel-Buffering"] = "no"  # nginx and friends: pass each event on at once
+
+    async def _encode(self) -> AsyncIterator[bytes]:
+        async with aclosing(self._events) as events:
+            async for event in events:
+                data = json.dumps(event.data, ensure_ascii=False, separators=(",", ":"))
+                yield f"event: {event.name}\ndata: {data}\n\n".encode()
+
+
+@operation(
+    Kind.API,
+    "Stream an answer from the AI model",
+    why="A stream, not a page: server-sent events, status codes before it starts, used by our page and "
+    "mobile apps alike.",
+)
+@csrf_exempt  # for bearer clients; session requests are CSRF-checked in _authenticate
+@require_POST
+async def chat_stream(request: HttpRequest) -> HttpResponse:
+    """POST {"message": str, "conversation_id": int?} → text/event-stream (README, "Streaming chat")."""
+    user = await _authenticate(request)
+    if isinstance(user, JsonResponse):
+        return user
+    if not await sync_to_async(flag_is_active)("chat"):
+        return _refuse(503, "Chat is switched off for now. Please try again later.", Retry_After="300")
+    try:
+        payload = json.loads(request.body or b"null")
+    except ValueError:
+        return _refuse(400, "The body must be JSON.")
+    if not isinstance(payload, dict):
+        return _refuse(400, 'The body must be a JSON object: {"message": "..."}.')
+    data = StreamInput(data=payload)
+    if not data.is_valid():
+        return _refuse(400, data.errors)
+    try:
+        turn = await sync_to_async(chat_turn_begin)(
+            user=user,
+            text=data.validated_data["message"],
+            conversation_id=data.validated_data.get("conversation_id"),
+        )
+    except Conversation.DoesNotExist:
+        return _refuse(404, "No such conversation.")
+    except QuotaExceeded as exceeded:
+        return _refuse(
+            429,
+            f"You have used today's {exceeded.limit} chat messages. The quota resets at midnight UTC.",
+            Retry_After=str(exceeded.retry_after),
+        )
+    return EventStreamResponse(chat_reply_stream(turn=turn, provider=chat_provider()))

@@ -14,6 +14,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -60,13 +61,19 @@ class ConversationOutput(serializers.ModelSerializer[Conversation]):
         fields = ["id", "title", "created_at", "updated_at"]
 
 
+def _user(request: Request) -> User:
+    # DRF's default permission, IsAuthenticated, has let only signed-in users through.
+    assert isinstance(request.user, User)
+    return request.user
+
+
 @operation(Kind.API, "List your conversations", why="History for mobile and other clients; JSON over HTTP.")
 class ConversationListApi(APIView):
     class Output(ConversationOutput):
         pass
 
     def get(self, request: Request) -> Response:
-        conversations = Conversation.objects.filter(user=request.user)[:100]
+        conversations = Conversation.objects.filter(user=_user(request))[:100]
         return Response({"results": self.Output(conversations, many=True).data})
 
 
@@ -84,12 +91,12 @@ class ConversationDetailApi(APIView):
 
     def get(self, request: Request, pk: int) -> Response:
         conversation = get_object_or_404(
-            Conversation.objects.filter(user=request.user).prefetch_related("messages"), pk=pk
+            Conversation.objects.filter(user=_user(request)).prefetch_related("messages"), pk=pk
         )
         return Response(self.Output(conversation).data)
 
     def delete(self, request: Request, pk: int) -> Response:
-        if not conversation_delete(user=request.user, conversation_id=pk):  # type: ignore[arg-type]
+        if not conversation_delete(user=_user(request), conversation_id=pk):
             return Response({"detail": "No such conversation."}, status=status.HTTP_404_NOT_FOUND)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -108,7 +115,7 @@ class StreamInput(serializers.Serializer[dict[str, Any]]):
 class _CsrfCheck(CsrfViewMiddleware):
     """Django's CSRF check, answering the reason instead of a 403 page (as DRF's SessionAuthentication)."""
 
-    def _reject(self, request: HttpRequest, reason: str) -> str:  # type: ignore[override]
+    def _reject(self, request: HttpRequest, reason: str) -> str:
         return reason
 
 
@@ -175,7 +182,7 @@ class EventStreamResponse(StreamingHttpResponse):
 )
 @csrf_exempt  # for bearer clients; session requests are CSRF-checked in _authenticate
 @require_POST
-async def chat_stream(request: HttpRequest) -> HttpResponse:
+async def chat_stream(request: HttpRequest) -> HttpResponseBase:
     """POST {"message": str, "conversation_id": int?} → text/event-stream (README, "Streaming chat")."""
     user = await _authenticate(request)
     if isinstance(user, JsonResponse):

@@ -13,8 +13,7 @@ class MessageForm(forms.Form):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        # Read at runtime, so the limit follows the setting (and the stream endpoint's).
-        self.fields["message"].max_length = settings.CHAT_MAX_MESSAGE_CHARS
+        # Read at runtime, so the limit follows the setting (the stream endpoint's too).
         self.fields["message"].widget.attrs["maxlength"] = str(settings.CHAT_MAX_MESSAGE_CHARS)
 
     def clean_message(self) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import anthropic
+from anthropic.types import AssistantMessageParam, MessageParam, UserMessageParam
 from django.conf import settings
 
 Role = Literal["user", "assistant"]
@@ -91,6 +92,12 @@ def error_code_for(error: anthropic.APIStatusError) -> str:
     return UPSTREAM_UNAVAILABLE if error.status_code >= 500 else UPSTREAM_ERROR
 
 
+def _message_param(message: ProviderMessage) -> MessageParam:
+    if message.role == "user":
+        return UserMessageParam(role="user", content=message.content)
+    return AssistantMessageParam(role="assistant", content=message.content)
+
+
 class AnthropicProvider:
     """Claude through the official SDK's `messages.stream`
     (https://docs.anthropic.com/en/api/messages-streaming)."""
@@ -142,7 +149,7 @@ class AnthropicProvider:
                 model=self.model,
                 max_tokens=self.max_tokens,
                 system=system,
-                messages=[{"role": m.role, "content": m.content} for m in messages],
+                messages=[_message_param(m) for m in messages],
             ) as stream:
                 async for event in stream:
                     if event.type == "text":

@@ -156,8 +156,8 @@ def chat_reply_save(
     """Store the assistant's message and add its tokens to the day's usage. An answer that failed
     before any text gives the day's message back: nothing was used."""
     # The API reports output tokens only at the end; an interrupted stream counts what it received.
-    output_tokens = progress.output_tokens if status == Message.Status.COMPLETE else max(
-        progress.output_tokens, deltas
+    output_tokens = (
+        progress.output_tokens if status == Message.Status.COMPLETE else max(progress.output_tokens, deltas)
     )
     with transaction.atomic():
         reply = Message.objects.create(

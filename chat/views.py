@@ -89,7 +89,8 @@ def message_create(request: AuthedHttpRequest) -> HttpResponse:
             raise Http404("No such conversation.") from None
         except services.QuotaExceeded as exceeded:
             form.add_error(
-                None, f"You have used today's {exceeded.limit} chat messages. The quota resets at midnight UTC."
+                None,
+                f"You have used today's {exceeded.limit} chat messages. The quota resets at midnight UTC.",
             )
         else:
             last = services.chat_reply_complete(turn=turn, provider=chat_provider())

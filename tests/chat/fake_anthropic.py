@@ -19,10 +19,26 @@ import contextlib
 import json
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-WORDS = "Streaming keeps people reading while the model is still writing the rest of its answer".split()
+WORDS = [
+    "Streaming",
+    "keeps",
+    "people",
+    "reading",
+    "while",
+    "the",
+    "model",
+    "is",
+    "still",
+    "writing",
+    "the",
+    "rest",
+    "of",
+    "its",
+    "answer",
+]
 
 
 @dataclass
@@ -191,7 +207,10 @@ class FakeAnthropic:
             if script.error_after is not None and index == script.error_after:
                 yield sse(
                     "error",
-                    {"type": "error", "error": {"type": script.error_type, "message": "fake mid-stream error"}},
+                    {
+                        "type": "error",
+                        "error": {"type": script.error_type, "message": "fake mid-stream error"},
+                    },
                 )
                 return
             if script.token_interval:

@@ -40,7 +40,9 @@ def read_events(response: httpx.Response) -> Iterator[tuple[float, str, dict[str
             yield time.monotonic(), fields["event"], json.loads(fields["data"])
 
 
-def stream(server: AsgiServer, headers: dict[str, str], **body: Any) -> list[tuple[float, str, dict[str, Any]]]:
+def stream(
+    server: AsgiServer, headers: dict[str, str], **body: Any
+) -> list[tuple[float, str, dict[str, Any]]]:
     with httpx.stream("POST", server.url + STREAM, json=body, headers=headers, timeout=10) as response:
         assert response.status_code == 200, response.read()
         return list(read_events(response))
@@ -130,7 +132,7 @@ def test_a_client_that_leaves_closes_the_upstream_and_keeps_the_partial_answer(
         "POST", asgi_server.url + STREAM, json={"message": "Tell me a long story"}, headers=bearer, timeout=10
     ) as response:
         received = []
-        for _, name, data in read_events(response):
+        for _, name, _ in read_events(response):
             received.append(name)
             if received.count("delta") == 3:
                 break

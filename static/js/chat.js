@@ -46,8 +46,7 @@ if (form) {
   function refresh() {
     const id = conversationInput.value;
     if (id && window.htmx) {
-      htmx.ajax("GET", `${form.dataset.conversationUrl}${id}/`, { target: "#chat-thread", swap: "outerHTML" })
-        .then(scrollDown);
+      htmx.ajax("GET", `${form.dataset.conversationUrl}${id}/`, { target: "#chat-thread", swap: "outerHTML" });
     }
   }
 
@@ -152,5 +151,6 @@ if (form) {
       form.requestSubmit();
     }
   });
+  document.addEventListener("htmx:afterSettle", scrollDown);
   scrollDown();
 }

@@ -10,16 +10,17 @@ from playwright.sync_api import Page, expect
 from accounts.models import User
 from chat.models import Message
 from tests.browser.conftest import log_in
-from tests.chat.conftest import (  # noqa: F401 - fixtures
-    AsgiServer,
-    _fake_anthropic_server,
-    asgi_server,
-    demo_model,
-    fake_anthropic,
-)
+from tests.chat import conftest as chat
+from tests.chat.conftest import AsgiServer
 from tests.chat.fake_anthropic import FakeAnthropic, Script
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# The chat tests' servers, shared with this module.
+asgi_server = chat.asgi_server
+_fake_anthropic_server = chat._fake_anthropic_server
+fake_anthropic = chat.fake_anthropic
+demo_model = chat.demo_model
 
 
 def test_the_answer_grows_token_by_token_can_be_stopped_and_is_kept(

@@ -212,3 +212,20 @@ def test_deleting_someone_elses_conversation_is_404(user_client: Client, other_u
 
     assert user_client.post(f"/chat/{theirs.pk}/delete/").status_code == 404
     assert Conversation.objects.filter(pk=theirs.pk).exists()
+
+
+def test_the_chat_page_ships_at_most_25_kb_of_compressed_javascript(user_client: Client) -> None:
+    import gzip
+    import re
+    from pathlib import Path
+
+    from django.contrib.staticfiles import finders
+
+    html = user_client.get("/chat/").content.decode()
+    sources = re.findall(r'<script[^>]* src="/static/([^"]+)"', html)
+    inline = re.findall(r"<script[^>]*>(.+?)</script>", html)
+    total = sum(len(gzip.compress(Path(str(finders.find(src))).read_bytes(), 9)) for src in sources)
+    total += sum(len(gzip.compress(code.encode(), 9)) for code in inline)
+
+    assert "js/chat.js" in sources
+    assert total <= 25 * 1024, f"{total} bytes of compressed JavaScript"

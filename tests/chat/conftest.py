@@ -47,8 +47,13 @@ class AsgiServer:
 
 @pytest.fixture(scope="session")
 def asgi_server() -> Iterator[AsgiServer]:
+    from django.db import connections
+
     from saas.server import app
 
+    # Each request's connection is closed when it ends, so the server's threads hold none when the test
+    # database is dropped at the end of the session.
+    connections.settings["default"]["CONN_MAX_AGE"] = 0
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")

@@ -18,6 +18,7 @@ from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
@@ -39,6 +40,7 @@ from core.operations import Kind, operation
 from staff.flags import flag_is_active
 
 
+@extend_schema_serializer(component_name="ChatMessage")
 class MessageOutput(serializers.ModelSerializer[Message]):
     class Meta:
         model = Message
@@ -55,6 +57,7 @@ class MessageOutput(serializers.ModelSerializer[Message]):
         ]
 
 
+@extend_schema_serializer(component_name="Conversation")
 class ConversationOutput(serializers.ModelSerializer[Conversation]):
     class Meta:
         model = Conversation
@@ -69,12 +72,14 @@ def _user(request: Request) -> User:
 
 @operation(Kind.API, "List your conversations", why="History for mobile and other clients; JSON over HTTP.")
 class ConversationListApi(APIView):
-    class Output(ConversationOutput):
-        pass
+    @extend_schema_serializer(component_name="ConversationList")
+    class Output(serializers.Serializer[Any]):
+        results = ConversationOutput(many=True)
 
+    @extend_schema(operation_id="chat_conversation_list", responses=Output)
     def get(self, request: Request) -> Response:
         conversations = Conversation.objects.filter(user=_user(request))[:100]
-        return Response({"results": self.Output(conversations, many=True).data})
+        return Response(self.Output({"results": conversations}).data)
 
 
 @operation(
@@ -83,18 +88,21 @@ class ConversationListApi(APIView):
     why="History for mobile and other clients: 200 with its messages, 204 on delete, 404 if not yours.",
 )
 class ConversationDetailApi(APIView):
+    @extend_schema_serializer(component_name="ConversationDetail")
     class Output(ConversationOutput):
         messages = MessageOutput(many=True, read_only=True)
 
         class Meta(ConversationOutput.Meta):
             fields = [*ConversationOutput.Meta.fields, "messages"]
 
+    @extend_schema(operation_id="chat_conversation_retrieve", responses=Output)
     def get(self, request: Request, pk: int) -> Response:
         conversation = get_object_or_404(
             Conversation.objects.filter(user=_user(request)).prefetch_related("messages"), pk=pk
         )
         return Response(self.Output(conversation).data)
 
+    @extend_schema(operation_id="chat_conversation_delete", responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
         if not conversation_delete(user=_user(request), conversation_id=pk):
             return Response({"detail": "No such conversation."}, status=status.HTTP_404_NOT_FOUND)

@@ -13,6 +13,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
@@ -35,6 +36,7 @@ from chat.services import (
     chat_reply_stream,
     chat_turn_begin,
     conversation_delete,
+    db_task,
 )
 from core.operations import Kind, operation
 from staff.flags import flag_is_active
@@ -142,12 +144,23 @@ def _refuse(status_code: int, detail: Any, **headers: str) -> JsonResponse:
     return response
 
 
+def _close_db_connections() -> None:
+    """Close the request thread's database connections (opened to load a session's user), unless in
+    a transaction (tests). A stream stays open for seconds or minutes and must not hold one meanwhile."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+release_db_connections = sync_to_async(_close_db_connections)
+
+
 async def _authenticate(request: HttpRequest) -> User | JsonResponse:
     """The caller, or the refusal: 401 without valid credentials, 403 for a session without CSRF."""
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
     if scheme.lower() == "bearer":
-        token = await sync_to_async(api_token_authenticate)(raw.strip())
+        token = await db_task(api_token_authenticate)(raw.strip())
         if token is None:
             return _refuse(401, "Invalid or revoked token.", WWW_Authenticate='Bearer realm="api"')
         return token.user
@@ -161,6 +174,7 @@ async def _authenticate(request: HttpRequest) -> User | JsonResponse:
     if reason is not None:
         return _refuse(403, f"CSRF Failed: {reason}")
     assert isinstance(user, User)
+    await release_db_connections()  # loading the session's user opened one in the request's thread
     return user
 
 
@@ -195,7 +209,7 @@ async def chat_stream(request: HttpRequest) -> HttpResponseBase:
     user = await _authenticate(request)
     if isinstance(user, JsonResponse):
         return user
-    if not await sync_to_async(flag_is_active)("chat"):
+    if not await db_task(flag_is_active)("chat"):
         return _refuse(503, "Chat is switched off for now. Please try again later.", Retry_After="300")
     try:
         payload = json.loads(request.body or b"null")
@@ -207,7 +221,7 @@ async def chat_stream(request: HttpRequest) -> HttpResponseBase:
     if not data.is_valid():
         return _refuse(400, data.errors)
     try:
-        turn = await sync_to_async(chat_turn_begin)(
+        turn = await db_task(chat_turn_begin)(
             user=user,
             text=data.validated_data["message"],
             conversation_id=data.validated_data.get("conversation_id"),

@@ -7,14 +7,14 @@ leave the server.
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -33,6 +33,20 @@ from chat.providers import (
 logger = logging.getLogger(__name__)
 
 TITLE_CHARS = 60
+
+
+def db_task[**P, R](func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """Run synchronous ORM work from async code on the event loop's small thread pool.
+
+    Not in a thread of the request's own (sync_to_async's default): a few hundred streams that start
+    or end together then share a handful of persistent database connections instead of opening one
+    each, which PostgreSQL would refuse past its max_connections."""
+
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        close_old_connections()  # what request_started does for a request's thread: drop broken/old ones
+        return func(*args, **kwargs)
+
+    return sync_to_async(run, thread_sensitive=False)
 
 
 class QuotaExceeded(Exception):
@@ -180,7 +194,9 @@ def chat_reply_save(
     return reply
 
 
-async def chat_reply_stream(*, turn: Turn, provider: ChatProvider) -> AsyncGenerator[ChatEvent]:
+async def chat_reply_stream(
+    *, turn: Turn, provider: ChatProvider, run_db: Callable[..., Any] = db_task
+) -> AsyncGenerator[ChatEvent]:
     """Stream the model's answer to a turn as events, storing it as it ends: complete, or what was
     said so far marked incomplete (upstream failure midway, or the consumer closing this generator
     because the client went away). Always exactly one `done` or `error` event last, unless the
@@ -190,7 +206,7 @@ async def chat_reply_stream(*, turn: Turn, provider: ChatProvider) -> AsyncGener
     parts: list[str] = []
     failure: ProviderError | None = None
     ended = False
-    save = sync_to_async(chat_reply_save)
+    save = run_db(chat_reply_save)
     try:
         async for text in provider.stream(
             system=settings.CHAT_SYSTEM_PROMPT, messages=turn.history, progress=progress
@@ -254,7 +270,8 @@ def chat_reply_complete(*, turn: Turn, provider: ChatProvider) -> ChatEvent:
     async def run() -> ChatEvent:
         last = ChatEvent("error", {"code": INTERNAL_ERROR})
         try:
-            async for event in chat_reply_stream(turn=turn, provider=provider):
+            # Saved in the calling thread, with its connection (and transaction, in tests).
+            async for event in chat_reply_stream(turn=turn, provider=provider, run_db=sync_to_async):
                 last = event
         finally:
             if isinstance(provider, AnthropicProvider):

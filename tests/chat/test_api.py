@@ -11,6 +11,10 @@ from chat.models import Conversation, DailyUsage, Message
 from chat.services import chat_messages_used_today
 from staff.models import Flag
 
+# The stream view does its database work on the event loop's thread pool, with connections of its
+# own: they see only committed data.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 STREAM = "/api/v1/chat/stream/"
 
 
@@ -32,7 +36,7 @@ def conversation_of(user: User, *contents: str) -> Conversation:
     return conversation
 
 
-def test_stream_without_credentials_is_401_with_a_challenge(client: Client, db: None) -> None:
+def test_stream_without_credentials_is_401_with_a_challenge(client: Client) -> None:
     response = post(client, {"message": "Hi"})
 
     assert response.status_code == 401
@@ -40,7 +44,7 @@ def test_stream_without_credentials_is_401_with_a_challenge(client: Client, db: 
     assert "detail" in response.json()
 
 
-def test_stream_with_a_revoked_or_unknown_token_is_401(client: Client, db: None) -> None:
+def test_stream_with_a_revoked_or_unknown_token_is_401(client: Client) -> None:
     response = post(client, {"message": "Hi"}, HTTP_AUTHORIZATION="Bearer tf_nope")
 
     assert response.status_code == 401
@@ -186,5 +190,5 @@ def test_deleting_a_conversation_is_204_and_keeps_the_days_usage(
     assert chat_messages_used_today(user) == 1
 
 
-def test_history_endpoints_need_authentication(client: Client, db: None) -> None:
+def test_history_endpoints_need_authentication(client: Client) -> None:
     assert client.get("/api/v1/chat/conversations/").status_code == 401

@@ -6,6 +6,7 @@ The Django test client drains async iterators, so streaming is tested over real 
 """
 
 import asyncio
+import gc
 import socket
 import threading
 import time
@@ -59,7 +60,14 @@ def asgi_server() -> Iterator[AsgiServer]:
         uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
     )
     loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
+
+    def serve() -> None:
+        loop.run_until_complete(server.serve())
+        # The stream's database work ran on this pool; its threads' connections end with them.
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
@@ -68,6 +76,7 @@ def asgi_server() -> Iterator[AsgiServer]:
     yield AsgiServer(url=f"http://127.0.0.1:{port}", server=server, loop=loop)
     server.should_exit = True
     thread.join(5)
+    gc.collect()  # the pool threads' connections, now unreachable, close before the test DB is dropped
 
 
 @pytest.fixture(scope="session")

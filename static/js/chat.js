@@ -151,6 +151,8 @@ if (form) {
       form.requestSubmit();
     }
   });
+  const hint = form.querySelector("[data-hint]");
+  if (hint) hint.hidden = false;  // the keyboard shortcut is ours: only with JS
   document.addEventListener("htmx:afterSettle", scrollDown);
   scrollDown();
 }

@@ -136,12 +136,13 @@ def _csrf_failure(request: HttpRequest) -> str | None:
     return reason if isinstance(reason, str) else None
 
 
-def _refuse(status_code: int, detail: Any, **headers: str) -> JsonResponse:
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="api"'}
+
+
+def _refuse(status_code: int, detail: Any, headers: dict[str, str] | None = None) -> JsonResponse:
+    """A refusal before any stream: JSON `{"detail": ...}` (or DRF's field errors), as DRF would."""
     body = detail if isinstance(detail, dict) else {"detail": detail}
-    response = JsonResponse(body, status=status_code)
-    for name, value in headers.items():
-        response[name.replace("_", "-")] = value
-    return response
+    return JsonResponse(body, status=status_code, headers=headers)
 
 
 def _close_db_connections() -> None:
@@ -162,13 +163,11 @@ async def _authenticate(request: HttpRequest) -> User | JsonResponse:
     if scheme.lower() == "bearer":
         token = await db_task(api_token_authenticate)(raw.strip())
         if token is None:
-            return _refuse(401, "Invalid or revoked token.", WWW_Authenticate='Bearer realm="api"')
+            return _refuse(401, "Invalid or revoked token.", CHALLENGE)
         return token.user
     user = await request.auser()
     if isinstance(user, AnonymousUser) or not user.is_authenticated:
-        return _refuse(
-            401, "Authentication credentials were not provided.", WWW_Authenticate='Bearer realm="api"'
-        )
+        return _refuse(401, "Authentication credentials were not provided.", CHALLENGE)
     # Cookies ride along with cross-site requests; the CSRF token proves the request is our page's.
     reason = _csrf_failure(request)
     if reason is not None:
@@ -210,7 +209,7 @@ async def chat_stream(request: HttpRequest) -> HttpResponseBase:
     if isinstance(user, JsonResponse):
         return user
     if not await db_task(flag_is_active)("chat"):
-        return _refuse(503, "Chat is switched off for now. Please try again later.", Retry_After="300")
+        return _refuse(503, "Chat is switched off for now. Please try again later.", {"Retry-After": "300"})
     try:
         payload = json.loads(request.body or b"null")
     except ValueError:
@@ -232,6 +231,6 @@ async def chat_stream(request: HttpRequest) -> HttpResponseBase:
         return _refuse(
             429,
             f"You have used today's {exceeded.limit} chat messages. The quota resets at midnight UTC.",
-            Retry_After=str(exceeded.retry_after),
+            {"Retry-After": str(exceeded.retry_after)},
         )
     return EventStreamResponse(chat_reply_stream(turn=turn, provider=chat_provider()))

@@ -8,7 +8,7 @@ one exception type, `ProviderError`, with a stable code the API passes on to its
 import asyncio
 import random
 import weakref
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -66,7 +66,7 @@ class ChatProvider(Protocol):
 
     def stream(
         self, *, system: str, messages: Sequence[ProviderMessage], progress: ReplyProgress
-    ) -> AsyncIterator[str]: ...
+    ) -> AsyncGenerator[str]: ...
 
 
 # Anthropic's error types (https://docs.anthropic.com/en/api/errors), as sent in an error body or a
@@ -141,7 +141,7 @@ class AnthropicProvider:
 
     async def stream(
         self, *, system: str, messages: Sequence[ProviderMessage], progress: ReplyProgress
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str]:
         try:
             # Leaving this block for any reason (the end, an error, the consumer closing us because the
             # client went away) closes the HTTP response, so the upstream stops generating at once.
@@ -202,7 +202,7 @@ class DemoProvider:
 
     async def stream(
         self, *, system: str, messages: Sequence[ProviderMessage], progress: ReplyProgress
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str]:
         question = messages[-1].content if messages else ""
         quote = " ".join(question.split())
         quote = (quote[:120] + "…") if len(quote) > 120 else quote

@@ -8,6 +8,7 @@ leave the server.
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -207,12 +208,14 @@ async def chat_reply_stream(
     failure: ProviderError | None = None
     ended = False
     save = run_db(chat_reply_save)
+    texts = provider.stream(system=settings.CHAT_SYSTEM_PROMPT, messages=turn.history, progress=progress)
     try:
-        async for text in provider.stream(
-            system=settings.CHAT_SYSTEM_PROMPT, messages=turn.history, progress=progress
-        ):
-            parts.append(text)
-            yield ChatEvent("delta", {"text": text})
+        # aclosing: if we are closed while suspended at a yield below, the provider's stream (and its
+        # upstream HTTP response) is closed right then, not whenever the garbage collector gets to it.
+        async with aclosing(texts):
+            async for text in texts:
+                parts.append(text)
+                yield ChatEvent("delta", {"text": text})
         ended = True
     except ProviderError as error:
         failure = error

@@ -1,4 +1,6 @@
 import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -6,14 +8,16 @@ import pytest
 from accounts.models import User
 from billing.plans import FREE
 from chat.models import Conversation, DailyUsage, Message
-from chat.providers import DemoProvider, ProviderMessage, ReplyProgress
+from chat.providers import DemoProvider, ProviderMessage, ReplyProgress, chat_provider
 from chat.services import (
     QuotaExceeded,
     chat_messages_used_today,
     chat_quota,
     chat_reply_complete,
+    chat_reply_stream,
     chat_turn_begin,
 )
+from tests.chat.fake_anthropic import FakeAnthropic, Script
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +106,44 @@ def test_the_demo_model_reports_usage_as_it_goes() -> None:
     assert progress.output_tokens == 5
     assert progress.input_tokens == 4
     assert progress.stop_reason == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_closing_the_stream_at_a_delta_closes_the_upstream_at_once_and_keeps_the_partial(
+    fake_anthropic: FakeAnthropic, user: User
+) -> None:
+    """What Django does when the client leaves while the server waits to write: it closes the event
+    generator at its `yield`, not while it awaits the upstream."""
+    fake_anthropic.script = Script(tokens=100, token_interval=0.05)
+    turn = chat_turn_begin(user=user, text="Hi")
+    provider = chat_provider()
+
+    async def two_deltas_then_leave() -> tuple[list[str], float, list[asyncio.Task[Any]]]:
+        events = chat_reply_stream(turn=turn, provider=provider)
+        names = []
+        async for event in events:
+            names.append(event.name)
+            if names.count("delta") == 2:
+                break
+        await events.aclose()
+        closed_at = time.monotonic()
+        # Nothing is left to finish the job later (such as the garbage collector's aclose of the
+        # provider's stream): it was all done before aclose() returned.
+        await asyncio.sleep(0)  # a finalizer's aclose() would be a task by now
+        left = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        await provider.release()  # type: ignore[attr-defined]
+        return names, closed_at, left
+
+    # Its own thread: Playwright may keep an event loop in this one.
+    with ThreadPoolExecutor(1) as pool:
+        names, closed_at, left = pool.submit(asyncio.run, two_deltas_then_leave()).result(10)
+
+    assert names == ["start", "delta", "delta"]
+    assert left == []
+    deadline = time.monotonic() + 1
+    while fake_anthropic.records[0].closed_early_at is None:
+        assert time.monotonic() < deadline, "the upstream request was left open"
+        time.sleep(0.01)
+    assert fake_anthropic.records[0].closed_early_at - closed_at < 0.5
+    reply = Message.objects.get(role=Message.Role.ASSISTANT)
+    assert (reply.status, reply.content) == (Message.Status.INCOMPLETE, "Streaming keeps")

@@ -206,8 +206,8 @@ class DemoProvider:
         question = messages[-1].content if messages else ""
         quote = " ".join(question.split())
         quote = (quote[:120] + "…") if len(quote) > 120 else quote
-        # Markdown in the user's words must not turn the quote into something else.
-        quote = "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!<>|~" else c for c in quote)
+        # Inline Markdown in the user's words must not turn the quote into something else.
+        quote = "".join(f"\\{c}" if c in "\\`*_[]<>" else c for c in quote)
         answer = DEMO_ANSWER.format(quote=quote or "(nothing)")
         progress.input_tokens = sum(len(m.content.split()) for m in messages) + len(system.split())
         jitter = random.Random(len(question))  # noqa: S311 - pacing, not security

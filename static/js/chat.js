@@ -19,6 +19,8 @@ if (form) {
     sendButton.disabled = busy;
     stopButton.hidden = !busy;
     form.classList.toggle("is-streaming", busy);
+    // Screen readers announce the answer once it is complete, not every word of it.
+    thread()?.setAttribute("aria-busy", String(busy));
   };
 
   function bubble(role, text) {

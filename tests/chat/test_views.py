@@ -229,3 +229,19 @@ def test_the_chat_page_ships_at_most_25_kb_of_compressed_javascript(user_client:
 
     assert "js/chat.js" in sources
     assert total <= 25 * 1024, f"{total} bytes of compressed JavaScript"
+
+
+def test_admins_see_conversations_and_usage_in_the_admin(client: Client, user: User) -> None:
+    conversation = conversation_of(user, "Question", "Answer", title="In the admin")
+    DailyUsage.objects.create(user=user, day=_today(), messages=2)
+    client.force_login(User.objects.create_superuser(email="root@example.com", password="x"))
+    staff_client = client
+
+    listing = staff_client.get("/control-room/chat/conversation/")
+    detail = staff_client.get(f"/control-room/chat/conversation/{conversation.pk}/change/")
+    usage = staff_client.get("/control-room/chat/dailyusage/")
+
+    assert "In the admin" in listing.content.decode()
+    assert detail.status_code == 200
+    assert "Answer" in detail.content.decode()
+    assert "ann@example.com" in usage.content.decode()

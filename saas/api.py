@@ -31,4 +31,5 @@ urlpatterns = [
         name="api_docs",
     ),
     path("", include("billing.api_urls")),
+    path("v1/chat/", include("chat.api_urls")),
 ]

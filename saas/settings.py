@@ -263,11 +263,18 @@ STRIPE_API_BASE: str = env.str("STRIPE_API_BASE", default="")
 
 ANTHROPIC_API_KEY: str = env.str("ANTHROPIC_API_KEY", default="")
 ANTHROPIC_BASE_URL: str = env.str("ANTHROPIC_BASE_URL", default="")
-CHAT_MODEL: str = env.str("CHAT_MODEL", default="claude-sonnet-4-5")
+CHAT_MODEL: str = env.str("CHAT_MODEL", default="claude-sonnet-5-5")
 CHAT_SYSTEM_PROMPT: str = env.str(
     "CHAT_SYSTEM_PROMPT",
     default="You are the helpful assistant inside Twofold, a SaaS starter kit. Answer concisely in Markdown.",
 )
+# Chat (the `chat` app): limits of one answer, and how long to wait on the upstream.
+CHAT_MAX_TOKENS: int = env.int("CHAT_MAX_TOKENS", default=1024)
+CHAT_MAX_MESSAGE_CHARS: int = env.int("CHAT_MAX_MESSAGE_CHARS", default=4000)
+CHAT_HISTORY_MESSAGES: int = env.int("CHAT_HISTORY_MESSAGES", default=40)  # earlier turns sent as context
+CHAT_UPSTREAM_TIMEOUT: float = env.float("CHAT_UPSTREAM_TIMEOUT", default=60.0)  # seconds without a byte
+CHAT_UPSTREAM_RETRIES: int = env.int("CHAT_UPSTREAM_RETRIES", default=1)  # SDK retries before streaming
+CHAT_DEMO_DELAY: float = env.float("CHAT_DEMO_DELAY", default=0.045)  # the demo model's seconds per word
 
 OAUTH_PROVIDERS: dict[str, dict[str, str]] = {
     key: config

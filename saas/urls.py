@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("billing.urls")),
     path("", include("posts.urls")),
     path("", include("staff.urls")),
+    path("chat/", include("chat.urls")),
     path("api/", include("saas.api")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -261,7 +261,7 @@ def test_subscription_of_a_free_user(user: User, client: Client) -> None:
         "cancel_at_period_end": False,
         "payment_failed": False,
         "quota": {"chat_messages_per_day": 20, "max_posts": 50, "api_access": True},
-        "usage": {"posts": 0},
+        "usage": {"chat_messages_today": 0, "posts": 0},
     }
 
 

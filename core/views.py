@@ -48,7 +48,14 @@ def guide(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/dashboard.html")
+    from billing.plans import entitlements_for
+    from billing.usage import usage_for
+
+    return render(
+        request,
+        "core/dashboard.html",
+        {"entitlements": entitlements_for(request.user), "usage": usage_for(request.user)},  # type: ignore[arg-type]
+    )
 
 
 @operation(Kind.API, "Liveness check", why="Called by load balancers, not people: plain HTTP status, no I/O.")

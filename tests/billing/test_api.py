@@ -274,3 +274,16 @@ def test_subscription_of_a_pro_user(client: Client, customer: Subscription, user
     assert data["status"] == "active"
     assert data["current_period_end"] == "2025-12-26T23:59:20Z"
     assert data["quota"]["chat_messages_per_day"] == 500
+
+
+def test_webhook_and_plans_are_not_rate_limited(client: Any, db: None, monkeypatch: Any) -> None:
+    from rest_framework.throttling import AnonRateThrottle
+
+    monkeypatch.setattr(
+        AnonRateThrottle, "THROTTLE_RATES", {**AnonRateThrottle.THROTTLE_RATES, "anon": "2/min"}
+    )
+    statuses = {client.get("/api/v1/plans/").status_code for _ in range(5)}
+    refusals = {client.post("/api/webhooks/stripe/", b"{}", "application/json").status_code for _ in range(5)}
+
+    assert statuses == {200}
+    assert refusals == {400}  # unsigned: refused for its signature every time, never 429

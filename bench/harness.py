@@ -311,7 +311,8 @@ def stripe_signature(payload: str, *, secret: str, timestamp: int) -> str:
 
 def signed_events_script(events: Path) -> str:
     """A wrk Lua script that POSTs the signed events of `events` (one `signature<TAB>body` a line), each
-    once, in order. Once they run out it sends an unsigned body, which the server answers 400: a run
+    once, in order (wrk calls `request` once to check the script before it connects: the first event
+    is never sent). Once they run out it sends an unsigned body, which the server answers 400: a run
     longer than its supply of events fails as a harness error instead of measuring duplicates."""
     return f"""wrk.method = "POST"
 local events = {{}}

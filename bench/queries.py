@@ -64,6 +64,9 @@ def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas.settings")
     django.setup()
+    if connection.vendor != "sqlite":
+        # Not the test database pytest may be using at this moment on the same server.
+        connection.settings_dict["TEST"]["NAME"] = f"test_{connection.settings_dict['NAME']}_bench_queries"
     setup_test_environment()
     runner = DiscoverRunner(verbosity=0, interactive=False)
     databases = runner.setup_databases()

@@ -106,6 +106,14 @@ class ProfileForm(forms.ModelForm[User]):
         }
         widgets = {"bio": forms.Textarea(attrs={"rows": 3, "maxlength": 280})}
 
+    def save(self, commit: bool = True) -> User:
+        """Write the profile's own columns only: a smaller UPDATE, and a password (or anything else)
+        changed by another request since this one loaded the user is never written back."""
+        user = super().save(commit=False)
+        if commit:
+            user.save(update_fields=self.Meta.fields)
+        return user
+
     def clean_display_name(self) -> str:
         name: str = self.cleaned_data["display_name"].strip()
         if not name:

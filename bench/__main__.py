@@ -71,6 +71,9 @@ def main() -> int:
         print(f"\nThe benchmark harness broke: {error}", file=sys.stderr)
         return 2
     print(table(results))
+    notes = [f"- {r.name}: {r.note}" for r in results if r.note and r.note != "gzip"]
+    if notes:
+        print("\nNotes:\n" + "\n".join(notes))
     missed = sum(not r.passed for r in results)
     print(f"\n{len(results)} benchmarks in {time.monotonic() - started:.0f} s; {missed} below target.")
     return 0

@@ -7,13 +7,20 @@ alternation with `ctx.anchor_rate(stack)` through `alternate`, and return the ra
 """
 
 import gzip
+import json
 import re
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urlencode, urljoin
 
 from bench.harness import (
     BARE_PATH,
+    ROOT,
+    WEBHOOK_SECRET,
     Context,
     HarnessError,
     Load,
@@ -22,8 +29,13 @@ from bench.harness import (
     Target,
     alternate,
     checked,
+    manage,
     mb,
+    postgres_url,
+    production_env,
     request,
+    signed_events_script,
+    stripe_signature,
     wrk,
 )
 
@@ -43,17 +55,26 @@ def benchmark(name: str) -> Callable[[Benchmark], Benchmark]:
 
 
 def rate_result(
-    name: str, ctx: Context, *, anchor: float, rate: float, target: Target, server: Server
+    name: str,
+    ctx: Context,
+    *,
+    anchor: float,
+    rate: float,
+    target: Target,
+    server: Server,
+    unit: str = "req/s",
+    note: str = "",
 ) -> Result:
     ratio = rate / anchor
     return Result(
         name=name,
-        value=f"{rate:,.0f} req/s",
+        value=f"{rate:,.0f} {unit}",
         anchor=f"{anchor:,.0f} req/s",
         ratio=ratio,
         target=target,
         measured=ratio,
         rss_mb=mb(server.peak_rss),
+        note=note,
     )
 
 
@@ -160,6 +181,159 @@ def profile_action(ctx: Context) -> Result:
         target=Target(">=", 1 / 3, "≥ 0.33"),
         server=stack.production,
     )
+
+
+@benchmark("posts-api")
+def posts_api(ctx: Context) -> Result | None:
+    """`GET /api/v1/posts/`: a page of 20 posts (Markdown rendered to HTML) for a bearer token, on
+    PostgreSQL, through the production command."""
+    url_of_database = postgres_url()
+    if url_of_database is None:
+        return None
+    stack = ctx.stack(url_of_database)
+    token = manage(stack.env, "shell", "-c", "from bench.data import api_user_setup; print(api_user_setup())")
+    load = Load(headers={"Authorization": f"Bearer {token.strip().splitlines()[-1]}"})
+    url = stack.production.base_url + "/api/v1/posts/"
+    status, _, body = request("GET", url, headers=load.headers)
+    if status != 200 or len(json.loads(body)["results"]) != 20:
+        raise HarnessError(f"GET /api/v1/posts/ did not list 20 posts: {status} {body[:300]!r}")
+    ctx.warm_up(url, load)
+    stack.production.reset_peak()
+
+    def production() -> float:
+        return checked(
+            wrk(url, seconds=ctx.seconds, load=load, scratch=ctx.scratch), "posts API"
+        ).requests_per_second
+
+    anchor, rate = alternate(ctx.anchor_rate(stack), production, rounds=ctx.rounds)
+    return rate_result(
+        "GET /api/v1/posts/ (20 posts, bearer, PostgreSQL)",
+        ctx,
+        anchor=anchor,
+        rate=rate,
+        target=Target(">=", 1 / 3, "≥ 0.33"),
+        server=stack.production,
+        note="API throttles raised for the bench servers (API_THROTTLE_USER/ANON), else they answer 429.",
+    )
+
+
+# Stripe's own event, as the billing tests keep it; each posted copy gets a new id.
+WEBHOOK_EVENT = ROOT / "tests" / "billing" / "fixtures" / "invoice.paid.json"
+# Events signed per second of a run: several times what ingest reaches here (a run that outlasts them
+# fails loudly). Signed just before each run: Stripe's five-minute tolerance would refuse older ones.
+WEBHOOK_EVENTS_PER_SECOND = 1500
+
+
+def signed_events(path: Path, *, count: int, prefix: str, secret: str = WEBHOOK_SECRET) -> Path:
+    """Write `count` distinct signed events (ids `evt_<prefix>_<n>`) for `signed_events_script`."""
+    event = json.loads(WEBHOOK_EVENT.read_text())
+    timestamp = int(time.time())
+    with path.open("w") as out:
+        for n in range(count):
+            event["id"] = f"evt_{prefix}_{n:07d}"
+            body = json.dumps(event, separators=(",", ":"))
+            out.write(f"{stripe_signature(body, secret=secret, timestamp=timestamp)}\t{body}\n")
+    return path
+
+
+@benchmark("webhook")
+def stripe_webhook(ctx: Context) -> Result | None:
+    """Signed Stripe events posted to `/api/webhooks/stripe/`, each a new event: ingest is the
+    signature check, the insert of the event, its task stored for the worker, and the 200 — on
+    PostgreSQL, through the production command. Processing is the worker's, not measured here."""
+    url_of_database = postgres_url()
+    if url_of_database is None:
+        return None
+    stack = ctx.stack(url_of_database)
+    url = stack.production.base_url + "/api/webhooks/stripe/"
+    run_id = f"{int(time.time())}"
+    runs = 0
+
+    def events_run(seconds: float) -> float:
+        nonlocal runs
+        runs += 1
+        count = int(WEBHOOK_EVENTS_PER_SECOND * max(1, round(seconds)))
+        events = signed_events(ctx.scratch / "events.tsv", count=count, prefix=f"bench{run_id}r{runs}")
+        run = wrk(url, seconds=seconds, load=Load(script=signed_events_script(events)), scratch=ctx.scratch)
+        if run.requests >= count:  # wrk spends the first event checking the script
+            raise HarnessError(f"webhook: {run.requests} requests outran the {count} signed events")
+        return checked(run, "webhook ingest").requests_per_second
+
+    check = signed_events(ctx.scratch / "check.tsv", count=1, prefix=f"check{run_id}").read_text()
+    signature, payload = check.rstrip("\n").split("\t")
+    status, _, body = request(
+        "POST",
+        url,
+        headers={"Content-Type": "application/json", "Stripe-Signature": signature},
+        body=payload.encode(),
+    )
+    if status != 200 or json.loads(body).get("duplicate") is not False:
+        raise HarnessError(f"the webhook did not take a signed event: {status} {body[:300]!r}")
+    events_run(1)  # warm-up
+    stack.production.reset_peak()
+    anchor, rate = alternate(ctx.anchor_rate(stack), lambda: events_run(ctx.seconds), rounds=ctx.rounds)
+    return rate_result(
+        "signed Stripe webhook ingest (PostgreSQL)",
+        ctx,
+        anchor=anchor,
+        rate=rate,
+        unit="events/s",
+        target=Target(">=", 1 / 3, "≥ 0.33"),
+        server=stack.production,
+        note="ingest = verify + store + enqueue (django-tasks-db) + 200, every event new; throttles raised.",
+    )
+
+
+# --- Queries per page ---------------------------------------------------------------------------------
+
+QUERY_ROWS = 10  # and ten times as many
+
+
+def query_counts(ctx: Context) -> dict[str, list[int]]:
+    """Every page's query counts at QUERY_ROWS rows and ten times as many (`bench.queries`, once a run)."""
+    if "queries" not in ctx.memo:
+        url = postgres_url() or f"sqlite:///{ctx.scratch / 'queries.sqlite3'}"
+        env = {**production_env(database_url=url), "TWOFOLD_TESTING": "true"}
+        out = subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "bench.queries", str(QUERY_ROWS)],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if out.returncode != 0:
+            raise HarnessError(f"counting queries failed:\n{out.stdout}{out.stderr}")
+        ctx.memo["queries"] = json.loads(out.stdout.strip().splitlines()[-1])["counts"]
+    counts: dict[str, list[int]] = ctx.memo["queries"]  # type: ignore[assignment]
+    return counts
+
+
+def queries_result(name: str, counts: list[int]) -> Result:
+    few, many = counts
+    growth = many - few
+    return Result(
+        name=f"SQL queries: {name}",
+        value=f"{few} → {many} ({'constant' if growth == 0 else f'{growth:+d}'})",
+        anchor="—",
+        ratio=None,
+        target=Target("<=", 0, "constant"),
+        measured=growth,
+        rss_mb=None,
+        note="" if growth == 0 else f"grows by {growth} queries from {QUERY_ROWS} to {10 * QUERY_ROWS} rows",
+    )
+
+
+def register_queries(key: str, page: str) -> None:
+    benchmark(f"queries-{key}")(lambda ctx: queries_result(page, query_counts(ctx)[page]))
+
+
+register_queries("dashboard", "dashboard")
+register_queries("posts", "posts list")
+register_queries("staff-posts", "staff posts list")
+register_queries("billing", "billing page")
+register_queries("posts-api", "GET /api/v1/posts/")
 
 
 class ScriptFinder(HTMLParser):

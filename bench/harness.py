@@ -5,6 +5,8 @@ the bare view through the full middleware stack on gunicorn sync workers) in the
 benchmark asks the `Context` for servers on a database, drives them with `wrk`, and returns a `Result`.
 """
 
+import hashlib
+import hmac
 import http.client
 import os
 import re
@@ -28,6 +30,8 @@ BARE_PATH = "/__bench__/bare/"
 # The load PERFORMANCE.md measured with: one wrk thread, twenty open connections.
 WRK_THREADS = 1
 WRK_CONNECTIONS = 20
+# The bench servers' Stripe webhook secret: events are signed with it (`stripe_signature`).
+WEBHOOK_SECRET = "whsec_bench_0123456789abcdef0123456789abcdef"
 
 
 class HarnessError(Exception):
@@ -212,13 +216,18 @@ def ensure_wrk() -> str:
 
 @dataclass(frozen=True)
 class Load:
-    """What wrk sends: a method, headers and a body (a Lua script is written for anything but GET)."""
+    """What wrk sends: a method, headers and a body (a Lua script is written for anything but GET),
+    or a whole Lua `script` of its own (one that varies each request, e.g. `signed_events_script`)."""
 
     method: str = "GET"
     headers: Mapping[str, str] = field(default_factory=dict)
     body: str = ""
+    script: str = ""
 
     def lua(self) -> str:
+        if self.script:
+            return self.script
+
         def quote(text: str) -> str:
             return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
@@ -248,7 +257,7 @@ def wrk(url: str, *, seconds: float, load: Load | None = None, scratch: Path) ->
     """Run wrk (a separate process on loopback) against `url` for `seconds`; parse its report."""
     command = [ensure_wrk(), f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{max(1, round(seconds))}s"]
     command += ["--latency", "--timeout", "10s"]
-    if load is not None and (load.method != "GET" or load.body or load.headers):
+    if load is not None and (load.method != "GET" or load.body or load.headers or load.script):
         script = scratch / f"wrk-{abs(hash(load.lua()))}.lua"
         script.write_text(load.lua())
         command += ["-s", str(script)]
@@ -293,6 +302,34 @@ def checked(run: WrkRun, what: str) -> WrkRun:
     return run
 
 
+def stripe_signature(payload: str, *, secret: str, timestamp: int) -> str:
+    """The `Stripe-Signature` header Stripe sends: `t=<ts>,v1=hex(HMAC-SHA256(secret, "<ts>.<body>"))`
+    (https://docs.stripe.com/webhooks#verify-manually)."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def signed_events_script(events: Path) -> str:
+    """A wrk Lua script that POSTs the signed events of `events` (one `signature<TAB>body` a line), each
+    once, in order (wrk calls `request` once to check the script before it connects: the first event
+    is never sent). Once they run out it sends an unsigned body, which the server answers 400: a run
+    longer than its supply of events fails as a harness error instead of measuring duplicates."""
+    return f"""wrk.method = "POST"
+local events = {{}}
+for line in io.lines({str(events)!r}) do
+  local tab = line:find("\t", 1, true)
+  events[#events + 1] = {{line:sub(1, tab - 1), line:sub(tab + 1)}}
+end
+local next_event = 0
+request = function()
+  next_event = next_event + 1
+  local event = events[next_event] or {{"t=0,v1=exhausted", "{{}}"}}
+  local headers = {{["Content-Type"] = "application/json", ["Stripe-Signature"] = event[1]}}
+  return wrk.format(nil, nil, headers, event[2])
+end
+"""
+
+
 def alternate(a: Callable[[], float], b: Callable[[], float], *, rounds: int) -> tuple[float, float]:
     """Measure A and B in alternating rounds (A B, B A, A B, …) so drift and noisy neighbours hit
     both alike; the median of each side is returned."""
@@ -325,18 +362,28 @@ def production_env(*, database_url: str, extra: Mapping[str, str] | None = None)
             "DJANGO_ROOT_URLCONF": "bench.urls",
             "DATABASE_URL": database_url,
             "PYTHONUNBUFFERED": "1",
+            # Load from one address at thousands of requests a second is what DRF's throttles exist to
+            # refuse: raised here so the API benchmarks measure the endpoints, not 429s.
+            "API_THROTTLE_USER": "10000000/min",
+            "API_THROTTLE_ANON": "10000000/min",
+            # The webhook benchmark signs its events with this secret; tasks are stored for a worker
+            # (none runs) as in production, so webhook ingest is measured without the processing.
+            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
         }
     )
     env.update(extra or {})
     return env
 
 
-def manage(env: Mapping[str, str], *args: str) -> None:
+def manage(env: Mapping[str, str], *args: str) -> str:
+    """Run a management command with the servers' environment; its standard output."""
     out = subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", *args], env=dict(env), cwd=ROOT, capture_output=True, text=True
     )
     if out.returncode != 0:
         raise HarnessError(f"manage.py {' '.join(args)} failed:\n{out.stdout}{out.stderr}")
+    return out.stdout
 
 
 @dataclass
@@ -367,6 +414,8 @@ class Context:
         self.scratch = Path(self._tmp.name)
         self._stacks: dict[str, Stack] = {}
         self._static_collected = False
+        # Work several benchmarks share, done once per run (e.g. the query counts of every page).
+        self.memo: dict[str, object] = {}
 
     def stack(self, database_url: str | None = None) -> Stack:
         """The anchor (gunicorn, sync workers) and the production command on one database (a fresh

@@ -73,6 +73,9 @@ MIDDLEWARE = [
 # --- bench: `make bench` serves bench.urls (saas.urls plus a bare view); production never sets this.
 ROOT_URLCONF: str = env.str("DJANGO_ROOT_URLCONF", default="saas.urls")
 # --- end bench
+# --- bench: inputs and textareas rendered without a template each (core.forms.FormRenderer, same markup).
+FORM_RENDERER = "core.forms.FormRenderer"
+# --- end bench
 WSGI_APPLICATION = "saas.wsgi.application"
 ASGI_APPLICATION = "saas.asgi.application"
 

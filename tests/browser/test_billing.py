@@ -26,7 +26,7 @@ def test_free_user_upgrades_in_simulation_mode_sees_pro_and_cancels(
     expect(page.locator("#plan-card [data-plan]")).to_have_text("Pro")
     expect(page.locator(".toast")).to_contain_text("Welcome to Pro!")
     page.goto(f"{base}/dashboard/")
-    expect(page.locator(".stat a")).to_have_text("Pro")
+    expect(page.locator(".stat a[href='/billing/']")).to_have_text("Pro")
 
     page.goto(f"{base}/billing/")
     page.click("text=Manage billing")

@@ -54,3 +54,10 @@ def test_links_are_kept_with_safe_rel() -> None:
 
     assert 'href="https://docs.djangoproject.com/"' in html
     assert 'rel="nofollow noopener noreferrer"' in html
+
+
+def test_markdown_is_rendered_once_per_text() -> None:
+    first = render_markdown("Cached **once**, unique text 7f3a.")
+
+    assert render_markdown("Cached **once**, unique text 7f3a.") is first
+    assert render_markdown("Cached **once**, unique text 7f3b.") is not first

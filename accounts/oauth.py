@@ -14,12 +14,7 @@ from authlib.integrations.django_client import OAuth
 from django.conf import settings
 from django.urls import reverse
 
-GITHUB = {
-    "authorize_url": "https://github.com/login/oauth/authorize",
-    "access_token_url": "https://github.com/login/oauth/access_token",
-    "api_base_url": "https://api.github.com/",
-    "client_kwargs": {"scope": "read:user user:email"},
-}
+GITHUB_SCOPE = {"scope": "read:user user:email"}
 OIDC_SCOPE = {"scope": "openid email profile", "code_challenge_method": "S256"}
 
 
@@ -44,7 +39,14 @@ def _registry(config: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]) -> OA
         conf = dict(items)
         common: dict[str, Any] = {"client_id": conf["client_id"], "client_secret": conf["client_secret"]}
         if key == "github":
-            oauth.register(key, **common, **GITHUB)
+            oauth.register(
+                key,
+                **common,
+                authorize_url=f"{conf['web_url']}/login/oauth/authorize",
+                access_token_url=f"{conf['web_url']}/login/oauth/access_token",
+                api_base_url=conf["api_url"],
+                client_kwargs=GITHUB_SCOPE,
+            )
         else:
             oauth.register(key, **common, server_metadata_url=conf["discovery_url"], client_kwargs=OIDC_SCOPE)
     return oauth

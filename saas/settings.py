@@ -286,6 +286,9 @@ OAUTH_PROVIDERS: dict[str, dict[str, str]] = {
             "name": "GitHub",
             "client_id": env.str("GITHUB_CLIENT_ID", default=""),
             "client_secret": env.str("GITHUB_CLIENT_SECRET", default=""),
+            # GitHub Enterprise Server: https://github.example.com and https://github.example.com/api/v3/
+            "web_url": env.str("GITHUB_URL", default="https://github.com").rstrip("/"),
+            "api_url": env.str("GITHUB_API_URL", default="https://api.github.com/"),
         },
         "google": {
             "name": "Google",

@@ -24,7 +24,8 @@ PER_PAGE = 10
 def _list_context(request: AuthedHttpRequest, form: PostForm | None = None) -> dict[str, Any]:
     posts = Post.objects.owned_by(request.user)
     page: Page[Post] = Paginator(posts, PER_PAGE).get_page(request.GET.get("page"))
-    return {"form": form or PostForm(), "page": page, "limit": entitlements_for(request.user).max_posts}
+    limit = entitlements_for(request.user).max_posts
+    return {"form": form or PostForm(), "page": page, "limit": limit, "count": page.paginator.count}
 
 
 def _edit_form(post: Post, data: QueryDict | None = None) -> PostForm:
@@ -126,6 +127,12 @@ def post_delete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     post = _own_post(request, pk)
     services.post_delete(post=post, actor=request.user)
     messages.success(request, f"Deleted “{post.title}”.")
-    if request.htmx:
-        return HttpResponse("")  # an empty outerHTML swap: the row goes
-    return redirect("posts:post_list")
+    if not request.htmx:
+        return redirect("posts:post_list")
+    # An empty outerHTML swap removes the row; the post count is updated out of band.
+    count_context = {
+        "count": Post.objects.owned_by(request.user).count(),
+        "limit": entitlements_for(request.user).max_posts,
+        "oob": True,
+    }
+    return render(request, "posts/posts.html#post-count", count_context)

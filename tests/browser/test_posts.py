@@ -64,10 +64,13 @@ def test_create_and_delete_with_javascript(js_page: Page, live_server: object, u
     page.click("#post-create-form button[type=submit]")
     expect(page.locator(".post-row .post-title")).to_have_text(["Fresh"])
     expect(page.locator(".post-row .prose")).to_contain_text("Hello")
+    expect(page.locator(".post-list-empty")).to_be_hidden()
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator(".post-row").get_by_role("button", name="Delete").click()
     expect(page.locator(".post-row")).to_have_count(0)
+    expect(page.locator(".post-list-empty")).to_be_visible()
+    expect(page.locator("#post-count")).to_have_text("0 / 50 posts on your plan")
     assert page.evaluate("window.__noReload") is True
     assert not Post.objects.exists()
 

@@ -226,7 +226,12 @@ def test_delete_htmx_answers_empty_so_the_row_goes(user_client: Client, post: Po
     response = user_client.post(delete_url(post), **HTMX)
 
     assert response.status_code == 200
-    assert response.content.decode().startswith('<div id="toasts"')  # only the out-of-band toast
+    html = response.content.decode()
+    # Nothing in-band (the row's outerHTML becomes empty); the count and a toast out of band.
+    assert html.startswith(
+        '<span id="post-count" class="muted small" hx-swap-oob="true">0 / 50 posts on your plan'
+    )
+    assert '<div id="toasts"' in html
     assert "Deleted “First”." in response.content.decode()
     assert not Post.objects.exists()
 

@@ -21,7 +21,7 @@ def test_edit_a_post_in_place_with_javascript(js_page: Page, live_server: object
     page.evaluate("window.__noReload = true")
     row = page.locator(f"#post-{post.pk}")
 
-    row.get_by_role("button", name="Edit").click()
+    row.get_by_role("link", name="Edit").click()
     row.locator("input[name=title]").fill("Final")
     row.locator("textarea[name=body]").fill("**new** text")
     row.get_by_role("button", name="Save").click()
@@ -43,7 +43,7 @@ def test_an_invalid_edit_keeps_the_form_open_with_the_error(
     js_page.goto(f"{base}/dashboard/posts/")
     row = js_page.locator(f"#post-{post.pk}")
 
-    row.get_by_role("button", name="Edit").click()
+    row.get_by_role("link", name="Edit").click()
     row.locator("input[name=title]").fill("")
     row.get_by_role("button", name="Save").click()
 
@@ -89,7 +89,7 @@ def test_create_edit_and_delete_without_javascript(nojs_page: Page, live_server:
     expect(page.locator(".toast")).to_contain_text("Post published.")
 
     with page.expect_navigation():
-        page.locator(".post-row").get_by_role("button", name="Edit").click()
+        page.locator(".post-row").get_by_role("link", name="Edit").click()
     assert "/edit/" in page.url
     page.fill("input[name=title]", "No JS, edited")
     with page.expect_navigation():
@@ -124,7 +124,7 @@ def test_a_database_failure_shows_a_friendly_error_in_the_form_and_keeps_the_inp
     log_in(js_page, base, user.email)
     js_page.goto(f"{base}/dashboard/posts/")
     row = js_page.locator(f"#post-{post.pk}")
-    row.get_by_role("button", name="Edit").click()
+    row.get_by_role("link", name="Edit").click()
     row.locator("input[name=title]").fill("Unsaved")
 
     with table_away("posts_post"):

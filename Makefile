@@ -25,7 +25,7 @@ seed: migrate ## Load the demo users and data (idempotent)
 	$(RUN) python manage.py seed_demo
 
 run: export DJANGO_DEBUG ?= true
-run: seed ## Install, migrate, seed and serve the app with auto-reload on http://127.0.0.1:$(PORT)
+run: seed ## Install, migrate, seed and serve the app with auto-reload on http://127.0.0.1:8000 (PORT overrides)
 	@echo "Serving on http://127.0.0.1:$(PORT)"
 	$(RUN) uvicorn saas.server:app --reload --reload-include '*.html' --reload-include '*.css' --host 127.0.0.1 --port $(PORT)
 
@@ -34,7 +34,7 @@ serve-prod: install ## The production server command on PORT, with the environme
 	$(RUN) python manage.py migrate --noinput
 	PORT=$(PORT) $(RUN) python -m saas.serve
 
-worker: install ## The background task worker (django-tasks-db), as in production
+worker: install ## The background task worker (with TASKS_BACKEND=django_tasks_db.DatabaseBackend), as in production
 	$(RUN) python manage.py db_worker
 
 lint: export DJANGO_DEBUG = true

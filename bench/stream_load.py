@@ -15,6 +15,7 @@ are not counted.
 import argparse
 import asyncio
 import json
+import math
 import re
 import sys
 import time
@@ -119,7 +120,7 @@ async def stream_once(
 
 def percentile(ordered: Sequence[float], fraction: float) -> float:
     """The nearest-rank percentile of sorted values."""
-    index = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    index = max(0, min(len(ordered) - 1, math.ceil(fraction * len(ordered) - 1e-9) - 1))
     return ordered[index]
 
 

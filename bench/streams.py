@@ -125,7 +125,9 @@ def wait_listening(server: Server, timeout: float = 15.0) -> None:
 class StreamBench:
     """The fake upstream and the two servers, started once for both chat benchmarks."""
 
-    def __init__(self, ctx: Context, *, proxy: bool = True) -> None:
+    def __init__(
+        self, ctx: Context, *, proxy: bool = True, tokens: int = TOKENS, users: int = BENCH_USERS
+    ) -> None:
         scratch = ctx.scratch
         url = postgres_url() or f"sqlite:///{scratch / 'chat.sqlite3'}"
         port = free_port()
@@ -133,7 +135,7 @@ class StreamBench:
             "fake Anthropic",
             [
                 *(sys.executable, "-m", "tests.chat.fake_anthropic", "--port", str(port), "--stamp"),
-                *("--interval", str(TOKEN_INTERVAL), "--tokens", str(TOKENS)),
+                *("--interval", str(TOKEN_INTERVAL), "--tokens", str(tokens)),
             ],
             os.environ,
             port,
@@ -150,7 +152,7 @@ class StreamBench:
             env,
             "shell",
             "-c",
-            f"from bench.streams import bench_users_ensure as e; e({BENCH_USERS}, {str(self.tokens_file)!r})",
+            f"from bench.streams import bench_users_ensure as e; e({users}, {str(self.tokens_file)!r})",
         )
         port = free_port()
         self.production = Server(
@@ -178,21 +180,22 @@ class StreamBench:
         try:
             wait_listening(self.fake)
             self.production.wait_ready(BARE_PATH)
-            self.load(self.production, 5, quiet=True)
+            self.load(self.production, 5, ramp=0.1, quiet=True)
             if self.proxy is not None:
                 # A first small run each: imports, pools and the SDK's first parse are not measured.
                 self.proxy.wait_ready("/")
-                self.load(self.proxy, 5, quiet=True)
+                self.load(self.proxy, 5, ramp=0.1, quiet=True)
         except BaseException:
             self.stop()
             raise
 
-    def load(self, server: Server, concurrency: int, *, quiet: bool = False) -> LoadRun:
-        """One run of the load client against `server`, as a process of its own."""
+    def load(self, server: Server, concurrency: int, *, ramp: float = 1.0, quiet: bool = False) -> LoadRun:
+        """One run of the load client against `server`, as a process of its own, its streams started
+        evenly over `ramp` seconds."""
         command = [
             *(sys.executable, "-m", "bench.stream_load", server.base_url + STREAM_PATH),
             *("--concurrency", str(concurrency), "--tokens-file", str(self.tokens_file)),
-            *("--ramp", "1", "--skip", "10", "--timeout", "90"),
+            *("--ramp", str(ramp), "--skip", "10", "--timeout", "90"),
         ]
         out = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
         if out.returncode != 0:

@@ -122,8 +122,26 @@ def wait_listening(server: Server, timeout: float = 15.0) -> None:
     raise HarnessError(f"{server.name} did not listen on {server.port}:\n{server.log.read_text()[-2000:]}")
 
 
+def proxy_command(port: int) -> list[str]:
+    """The reference on the production command's uvicorn settings (httptools, uvloop, access log on)."""
+    return [
+        *(
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.stream_proxy:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ),
+        *("--http", "httptools", "--loop", "uvloop", "--no-server-header"),
+    ]
+
+
 class StreamBench:
-    """The fake upstream and the two servers, started once for both chat benchmarks."""
+    """The fake upstream, the production command and (unless `proxy=False`) the minimal proxy, on a
+    database with the bench users; `stop()` ends them all."""
 
     def __init__(
         self, ctx: Context, *, proxy: bool = True, tokens: int = TOKENS, users: int = BENCH_USERS
@@ -141,48 +159,46 @@ class StreamBench:
             port,
             scratch / "fake-anthropic.log",
         )
-        upstream = {
-            "ANTHROPIC_API_KEY": "bench-key",
-            "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}",
-        }
-        env = production_env(database_url=url, extra=upstream)
-        manage(env, "migrate", "--noinput", "-v0")
-        self.tokens_file = scratch / "chat-tokens.txt"
-        manage(
-            env,
-            "shell",
-            "-c",
-            f"from bench.streams import bench_users_ensure as e; e({users}, {str(self.tokens_file)!r})",
-        )
-        port = free_port()
-        self.production = Server(
-            "production (python -m saas.serve)",
-            [sys.executable, "-m", "saas.serve"],
-            {**env, "PORT": str(port), "HOST": "127.0.0.1", "WEB_CONCURRENCY": "1"},
-            port,
-            scratch / "chat-production.log",
-        )
-        self.servers: list[Server] = [self.fake, self.production]
+        self.servers: list[Server] = [self.fake]
         self.proxy: Server | None = None
-        if proxy:
-            port = free_port()
-            self.proxy = Server(
-                "minimal ASGI proxy (bench.stream_proxy)",
-                [
-                    *(sys.executable, "-m", "uvicorn", "bench.stream_proxy:app", "--host", "127.0.0.1"),
-                    *("--port", str(port), "--http", "httptools", "--loop", "uvloop", "--no-server-header"),
-                ],
-                {**os.environ, **upstream, "PYTHONUNBUFFERED": "1"},
-                port,
-                scratch / "chat-proxy.log",
-            )
-            self.servers.append(self.proxy)
         try:
+            upstream = {
+                "ANTHROPIC_API_KEY": "bench-key",
+                "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}",
+            }
+            env = production_env(database_url=url, extra=upstream)
+            manage(env, "migrate", "--noinput", "-v0")
+            self.tokens_file = scratch / "chat-tokens.txt"
+            manage(
+                env,
+                "shell",
+                "-c",
+                f"from bench.streams import bench_users_ensure as e; e({users}, {str(self.tokens_file)!r})",
+            )
+            port = free_port()
+            self.production = Server(
+                "production (python -m saas.serve)",
+                [sys.executable, "-m", "saas.serve"],
+                {**env, "PORT": str(port), "HOST": "127.0.0.1", "WEB_CONCURRENCY": "1"},
+                port,
+                scratch / "chat-production.log",
+            )
+            self.servers.append(self.production)
+            if proxy:
+                port = free_port()
+                self.proxy = Server(
+                    "minimal ASGI proxy (bench.stream_proxy)",
+                    proxy_command(port),
+                    {**os.environ, **upstream, "PYTHONUNBUFFERED": "1"},
+                    port,
+                    scratch / "chat-proxy.log",
+                )
+                self.servers.append(self.proxy)
             wait_listening(self.fake)
             self.production.wait_ready(BARE_PATH)
+            # A first small run each: imports, pools and the SDK's first parse are not measured.
             self.load(self.production, 5, ramp=0.1, quiet=True)
             if self.proxy is not None:
-                # A first small run each: imports, pools and the SDK's first parse are not measured.
                 self.proxy.wait_ready("/")
                 self.load(self.proxy, 5, ramp=0.1, quiet=True)
         except BaseException:

@@ -1,14 +1,23 @@
 import asyncio
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bench.harness import Server, free_port
 from bench.stream_load import StreamOutcome, percentile, read_events, run_load, steady_delays, summarize
 from tests.chat.fake_anthropic import FakeAnthropic, Script, start_fake_anthropic
+
+
+def in_new_loop[T](coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine in a thread of its own: other tests (Playwright's sync API) may leave an event
+    loop running in this one, where asyncio.run() refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(30)
 
 
 def test_each_stamped_delta_is_timed_after_the_first_skipped_ones() -> None:
@@ -96,7 +105,7 @@ def proxy(fake: FakeAnthropic, tmp_path: Path) -> Iterator[Server]:
 
 
 def test_concurrent_streams_through_the_proxy_are_all_timed(proxy: Server, fake: FakeAnthropic) -> None:
-    report = asyncio.run(
+    report = in_new_loop(
         run_load(url=proxy.base_url + "/stream/", tokens=[], concurrency=4, ramp=0.05, skip=2)
     )
 
@@ -110,7 +119,7 @@ def test_concurrent_streams_through_the_proxy_are_all_timed(proxy: Server, fake:
 
 def test_a_refused_stream_is_counted_by_its_status(fake: FakeAnthropic) -> None:
     # The fake answers 404 to anything but its messages path.
-    report = asyncio.run(run_load(url=fake.url + "/elsewhere/", tokens=["t"], concurrency=2, ramp=0))
+    report = in_new_loop(run_load(url=fake.url + "/elsewhere/", tokens=["t"], concurrency=2, ramp=0))
 
     assert report.ends == {"status 404": 2}
     assert report.errors == 2
@@ -121,7 +130,7 @@ def test_a_server_that_is_not_there_is_a_connect_error() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # bound, never listening: connections are refused
-        report = asyncio.run(run_load(url=f"http://127.0.0.1:{port}/", tokens=[], concurrency=1, ramp=0))
+        report = in_new_loop(run_load(url=f"http://127.0.0.1:{port}/", tokens=[], concurrency=1, ramp=0))
 
     assert report.ends == {"connect": 1}
 
@@ -129,7 +138,7 @@ def test_a_server_that_is_not_there_is_a_connect_error() -> None:
 def test_a_stream_that_stalls_is_cut_at_its_timeout() -> None:
     upstream = start_fake_anthropic(script=Script(hang=True))
     try:
-        report = asyncio.run(
+        report = in_new_loop(
             run_load(url=upstream.url + "/v1/messages", tokens=[], concurrency=1, ramp=0, stream_timeout=0.2)
         )
     finally:

@@ -1,12 +1,20 @@
 import asyncio
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Coroutine, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from bench import stream_proxy
 from tests.chat.fake_anthropic import FakeAnthropic, Script, start_fake_anthropic
+
+
+def in_new_loop[T](coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine in a thread of its own: other tests (Playwright's sync API) may leave an event
+    loop running in this one, where asyncio.run() refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(30)
 
 
 @pytest.fixture
@@ -35,7 +43,7 @@ def call(body: bytes, method: str = "POST") -> tuple[int, bytes]:
         if client is not None:
             await client.close()
 
-    asyncio.run(run())
+    in_new_loop(run())
     assert sent[0]["type"] == "http.response.start"
     assert not sent[-1].get("more_body", False)
     return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])

@@ -253,19 +253,21 @@ def stream_bench(ctx: Context, *, proxy: bool = True) -> Iterator[StreamBench]:
 
 def sustained_concurrency(bench: StreamBench) -> tuple[int, int]:
     """The highest level of LEVELS each server sustains (production, proxy). Both climb the ladder
-    in alternating order; a level missed is tried once more (the machine is shared, one noisy run
-    should not end the climb), and a server stops at a level missed twice."""
+    in alternating order. The machine is shared, so one noisy run must not end a climb: a level
+    missed is tried once more, and a server stops only after missing two levels in a row."""
     assert bench.proxy is not None
     servers = {"production": bench.production, "proxy": bench.proxy}
     best = dict.fromkeys(servers, 0)
-    climbing = list(servers)
+    misses = dict.fromkeys(servers, 0)  # levels missed in a row
     for index, level in enumerate(LEVELS):
-        for key in climbing[:: 1 if index % 2 == 0 else -1]:
-            if bench.load(servers[key], level).sustained or bench.load(servers[key], level).sustained:
-                best[key] = level
-        climbing = [key for key in climbing if best[key] == level]
+        climbing = [key for key in servers if misses[key] < 2]
         if not climbing:
             break
+        for key in climbing[:: 1 if index % 2 == 0 else -1]:
+            if bench.load(servers[key], level).sustained or bench.load(servers[key], level).sustained:
+                best[key], misses[key] = level, 0
+            else:
+                misses[key] += 1
     return best["production"], best["proxy"]
 
 

@@ -11,6 +11,7 @@ import time
 
 from bench.benchmarks import REGISTRY
 from bench.harness import HarnessError, Result, context
+from bench.streams import chat_many_streams  # noqa: F401 - registers the chat stream benchmarks
 
 
 def table(results: list[Result]) -> str:

@@ -177,6 +177,10 @@ async def _authenticate(request: HttpRequest) -> User | JsonResponse:
     return user
 
 
+# One encoder for every event: json.dumps with options builds a new JSONEncoder per call, once per delta.
+_event_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 class EventStreamResponse(StreamingHttpResponse):
     """`text/event-stream`, unbuffered, whose event source is always closed when the response ends,
     even when the client leaves while the server is waiting to write (Django then closes only the
@@ -191,7 +195,7 @@ class EventStreamResponse(StreamingHttpResponse):
     async def _encode(self) -> AsyncIterator[bytes]:
         async with aclosing(self._events) as events:
             async for event in events:
-                data = json.dumps(event.data, ensure_ascii=False, separators=(",", ":"))
+                data = _event_json(event.data)
                 yield f"event: {event.name}\ndata: {data}\n\n".encode()
 
 

@@ -54,6 +54,7 @@ class Script:
     hang: bool = False
     stop_reason: str = "end_turn"
     input_tokens: int = 12
+    stamp: bool = False  # append "|<time.monotonic()>" to each delta's text: when it left (the benchmark)
 
 
 @dataclass
@@ -220,7 +221,10 @@ class FakeAnthropic:
                 {
                     "type": "content_block_delta",
                     "index": 0,
-                    "delta": {"type": "text_delta", "text": token_text(index)},
+                    "delta": {
+                        "type": "text_delta",
+                        "text": token_text(index) + (f"|{time.monotonic():.6f}" if script.stamp else ""),
+                    },
                 },
             )
             if index == script.tokens // 2:
@@ -274,9 +278,14 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=9100)
     parser.add_argument("--interval", type=float, default=0.02, help="seconds between tokens")
     parser.add_argument("--tokens", type=int, default=150)
+    parser.add_argument("--stamp", action="store_true", help="append each delta's send time to its text")
     args = parser.parse_args()
-    fake = start_fake_anthropic(port=args.port, token_interval=args.interval, tokens=args.tokens)
-    print(f"Fake Anthropic on {fake.url} ({args.tokens} tokens, one every {args.interval * 1000:.0f} ms)")
+    script = Script(tokens=args.tokens, token_interval=args.interval, stamp=args.stamp)
+    fake = start_fake_anthropic(port=args.port, script=script)
+    print(
+        f"Fake Anthropic on {fake.url} ({args.tokens} tokens, one every {args.interval * 1000:.0f} ms)",
+        flush=True,
+    )
     with contextlib.suppress(KeyboardInterrupt):
         threading.Event().wait()
     fake.stop()

@@ -61,7 +61,7 @@ def queries_per_page(rows: int) -> dict[str, list[int]]:
 
 
 def main() -> None:
-    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 25
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas.settings")
     django.setup()
     if connection.vendor != "sqlite":

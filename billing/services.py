@@ -8,6 +8,7 @@ not guarantee delivery order).
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -158,8 +159,12 @@ def stripe_event_receive(*, payload: bytes, signature: str | None) -> tuple[str,
     on the primary key and changes nothing. Raises `billing.stripe.WebhookError` for a refused delivery.
     """
     data = stripe_api.event_verify(payload=payload, signature=signature)
+    # Outside a transaction the INSERT commits on its own: one round trip instead of three (BEGIN,
+    # INSERT, COMMIT), the bulk of ingest's time. Inside a caller's transaction, a savepoint keeps a
+    # duplicate from breaking it.
+    in_transaction = transaction.get_connection().in_atomic_block
     try:
-        with transaction.atomic():
+        with transaction.atomic() if in_transaction else nullcontext():
             event = StripeEvent.objects.create(
                 id=data["id"],
                 type=data["type"],
@@ -171,6 +176,8 @@ def stripe_event_receive(*, payload: bytes, signature: str | None) -> tuple[str,
         return data["id"], False
     # After the insert is committed (or, inside a caller's transaction, in that same transaction:
     # django-tasks-db stores the task in the same database, so it cannot run before the event exists).
+    # Should the process die between the two, the event stays pending without a task, and
+    # `manage.py stripe_events_retry` picks it up once it is older than STUCK_AFTER.
     stripe_event_process_task.enqueue(event.id)
     return event.id, True
 

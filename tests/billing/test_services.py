@@ -160,3 +160,18 @@ def test_the_retry_command_also_runs_events_whose_task_was_lost(
     assert StripeEvent.objects.get().status == StripeEventStatus.PROCESSED
     customer.refresh_from_db()
     assert customer.status == "active"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_duplicate_delivery_stores_and_enqueues_nothing(settings: Any) -> None:
+    # Ingest commits its INSERT without a transaction of its own (the fast path in production).
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    event = stripe_event("invoice.paid")
+
+    first = post_event(Client(), event)
+    again = post_event(Client(), event)
+
+    assert (first.status_code, first.json()["duplicate"]) == (200, False)
+    assert (again.status_code, again.json()["duplicate"]) == (200, True)
+    assert StripeEvent.objects.get().pk == event["id"]
+    assert DBTaskResult.objects.count() == 1

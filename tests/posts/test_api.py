@@ -1,10 +1,15 @@
+import zoneinfo
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.tokens import api_token_create
+from posts.api import POST_OUTPUT_FIELDS, PostOutput, posts_output
 from posts.models import Post
 
 LIST = "/api/v1/posts/"
@@ -156,3 +161,31 @@ def test_subscription_reports_post_usage(client: Client, user: User, auth: dict[
     body = client.get("/api/v1/subscription/", **auth).json()
 
     assert body["usage"]["posts"] == 1
+
+
+def test_list_output_is_the_serializers_in_any_time_zone(user: User) -> None:
+    Post.objects.create(author=user, title="T", body="**b** <script>x</script>")
+    for zone in ("UTC", "America/St_Johns", "Asia/Kathmandu"):
+        with timezone.override(zoneinfo.ZoneInfo(zone)):
+            fast = posts_output(Post.objects.values(*POST_OUTPUT_FIELDS))
+            assert fast == PostOutput(Post.objects.all(), many=True).data
+
+
+def test_first_page_that_holds_everything_needs_no_count(
+    client: Client, user: User, auth: dict[str, str]
+) -> None:
+    Post.objects.bulk_create(Post(author=user, title=f"P{i}", body="b") for i in range(20))
+    client.get(LIST, **auth)  # warm caches (token last-used, flags)
+
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(LIST, **auth).json()
+
+    assert body["count"] == 20
+    assert body["next"] is None
+    assert len(body["results"]) == 20
+    assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
+    Post.objects.create(author=user, title="One more", body="b")
+    more = client.get(LIST, **auth).json()
+    assert more["count"] == 21
+    assert more["next"] is not None
+    assert len(more["results"]) == 20

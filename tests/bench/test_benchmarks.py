@@ -69,7 +69,7 @@ def test_query_counts_are_constant_or_show_their_growth() -> None:
 
     assert (constant.value, constant.passed, constant.note) == ("5 → 5 (constant)", True, "")
     assert (growing.value, growing.passed) == ("5 → 95 (+90)", False)
-    assert growing.note == "grows by 90 queries from 10 to 100 rows"
+    assert growing.note == "grows by 90 queries from 25 to 250 rows"
 
 
 def test_bench_queries_counts_every_page_at_two_scales(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from bench.harness import (
     Load,
     Result,
     Server,
+    Stack,
     Target,
     alternate,
     checked,
@@ -120,26 +121,40 @@ def log_in(server: Server, email: str = DEMO_EMAIL, password: str = DEMO_PASSWOR
 # --- The benchmarks -----------------------------------------------------------------------------
 
 
+def wrk_against_anchor(
+    ctx: Context,
+    stack: Stack,
+    url: str,
+    *,
+    name: str,
+    target: Target,
+    load: Load | None = None,
+    note: str = "",
+) -> Result:
+    """wrk on `url` of the production command, alternated with the anchor's bare view, as one row."""
+    ctx.warm_up(url, load)
+    stack.production.reset_peak()
+
+    def production() -> float:
+        return checked(
+            wrk(url, seconds=ctx.seconds, load=load, scratch=ctx.scratch), name
+        ).requests_per_second
+
+    anchor, rate = alternate(ctx.anchor_rate(stack), production, rounds=ctx.rounds)
+    return rate_result(name, ctx, anchor=anchor, rate=rate, target=target, server=stack.production, note=note)
+
+
 @benchmark("bare")
 def bare_view(ctx: Context) -> Result:
     """The bare view through the production command against the same view on gunicorn."""
     stack = ctx.stack()
-    url = stack.production.base_url + BARE_PATH
-    ctx.warm_up(url)
     ctx.warm_up(stack.anchor.base_url + BARE_PATH)
-    stack.production.reset_peak()
-
-    def production() -> float:
-        return checked(wrk(url, seconds=ctx.seconds, scratch=ctx.scratch), "bare").requests_per_second
-
-    anchor, rate = alternate(ctx.anchor_rate(stack), production, rounds=ctx.rounds)
-    return rate_result(
-        "bare view (production command)",
+    return wrk_against_anchor(
         ctx,
-        anchor=anchor,
-        rate=rate,
+        stack,
+        stack.production.base_url + BARE_PATH,
+        name="bare view (production command)",
         target=Target(">=", 0.8, "≥ 0.8"),
-        server=stack.production,
     )
 
 
@@ -165,21 +180,13 @@ def profile_action(ctx: Context) -> Result:
     status, _, body = request("POST", url, headers=load.headers, body=load.body.encode(), timeout=10)
     if status != 200 or b"Profile saved" not in body:
         raise HarnessError(f"the profile action did not save: {status} {body[:300]!r}")
-    ctx.warm_up(url, load)
-    stack.production.reset_peak()
-
-    def production() -> float:
-        run = wrk(url, seconds=ctx.seconds, load=load, scratch=ctx.scratch)
-        return checked(run, "profile action").requests_per_second
-
-    anchor, rate = alternate(ctx.anchor_rate(stack), production, rounds=ctx.rounds)
-    return rate_result(
-        "profile update action (htmx POST)",
+    return wrk_against_anchor(
         ctx,
-        anchor=anchor,
-        rate=rate,
+        stack,
+        url,
+        name="profile update action (htmx POST)",
         target=Target(">=", 1 / 3, "≥ 0.33"),
-        server=stack.production,
+        load=load,
     )
 
 
@@ -197,22 +204,13 @@ def posts_api(ctx: Context) -> Result | None:
     status, _, body = request("GET", url, headers=load.headers)
     if status != 200 or len(json.loads(body)["results"]) != 20:
         raise HarnessError(f"GET /api/v1/posts/ did not list 20 posts: {status} {body[:300]!r}")
-    ctx.warm_up(url, load)
-    stack.production.reset_peak()
-
-    def production() -> float:
-        return checked(
-            wrk(url, seconds=ctx.seconds, load=load, scratch=ctx.scratch), "posts API"
-        ).requests_per_second
-
-    anchor, rate = alternate(ctx.anchor_rate(stack), production, rounds=ctx.rounds)
-    return rate_result(
-        "GET /api/v1/posts/ (20 posts, bearer, PostgreSQL)",
+    return wrk_against_anchor(
         ctx,
-        anchor=anchor,
-        rate=rate,
+        stack,
+        url,
+        name="GET /api/v1/posts/ (20 posts, bearer, PostgreSQL)",
         target=Target(">=", 1 / 3, "≥ 0.33"),
-        server=stack.production,
+        load=load,
         note="API throttles raised for the bench servers (API_THROTTLE_USER/ANON), else they answer 429.",
     )
 

@@ -32,6 +32,8 @@ RUN useradd --create-home --uid 10001 app && chown -R app /app
 USER app
 
 EXPOSE 8000
+# For the web command only: docker-compose.yml disables it for the worker and migrate containers,
+# which run this image with another command and serve no HTTP.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s \
     CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\", \"8000\")}/healthz', timeout=2)"
 

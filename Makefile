@@ -26,7 +26,7 @@ seed: migrate ## Load the demo users and data (idempotent)
 
 run: export DJANGO_DEBUG ?= true
 run: seed ## Install, migrate, seed and serve the app with auto-reload on http://127.0.0.1:8000 (PORT overrides)
-	@echo "Serving on http://127.0.0.1:$(PORT)"
+	@echo "Serving on http://localhost:$(PORT) (passkeys need localhost, not 127.0.0.1)"
 	$(RUN) uvicorn saas.server:app --reload --reload-include '*.html' --reload-include '*.css' --host 127.0.0.1 --port $(PORT)
 
 serve-prod: install ## The production server command on PORT, with the environment it is given
@@ -38,12 +38,15 @@ worker: install ## The background task worker (with TASKS_BACKEND=django_tasks_d
 	$(RUN) python manage.py db_worker
 
 lint: export DJANGO_DEBUG = true
-lint: install ## ruff, formatting, mypy --strict, missing migrations, compose file schema
+lint: install ## ruff, formatting, mypy --strict, missing migrations, compose schema, deploy files
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy .
+	$(RUN) lint-imports --config saas/importlinter.toml  # core below the features, the features independent
 	$(RUN) python manage.py makemigrations --check --dry-run
 	$(RUN) check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	@# render.yaml and fly.toml: no published schema can be had offline, so their structure is tested.
+	$(RUN) pytest -q -p no:randomly tests/test_deploy_files.py
 
 fmt: install ## Fix what ruff can fix and format the code
 	$(RUN) ruff check --fix .
@@ -52,11 +55,15 @@ fmt: install ## Fix what ruff can fix and format the code
 browser: ## Make sure a Chromium for the browser tests exists
 	@bash scripts/ensure-browser.sh
 
-test: install browser lint ## The whole suite: linters, unit, integration and browser tests
-	$(RUN) pytest -q
+# The suite runs on every core (pytest-xdist, a test file per worker at a time); PYTEST_WORKERS=0 runs it serially.
+PYTEST_WORKERS ?= auto
+PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadfile
 
-test-fast: install ## The suite without the browser tests and linters
-	$(RUN) pytest -q -m "not browser"
+test: install browser lint ## The whole suite: linters, unit, integration, browser and bench harness tests
+	$(RUN) pytest -q $(PYTEST_PARALLEL)
+
+test-fast: install ## The suite without the browser tests, the bench harness's tests and linters
+	$(RUN) pytest -q $(PYTEST_PARALLEL) -m "not browser and not bench"
 
 bench: install ## The benchmarks: ratios against a bare Django view, measured in the same run
 	$(RUN) python -m bench

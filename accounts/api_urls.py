@@ -2,7 +2,9 @@ from django.urls import path
 
 from accounts import api
 
+app_name = "accounts_api"
+
 urlpatterns = [
-    path("auth/token/", api.AuthTokenApi.as_view(), name="auth_token"),
-    path("me/", api.MeApi.as_view(), name="me"),
+    path("v1/auth/token/", api.AuthTokenApi.as_view(), name="auth_token"),
+    path("v1/me/", api.MeApi.as_view(), name="me"),
 ]

@@ -15,7 +15,8 @@ from bench.streams import chat_many_streams  # noqa: F401 - registers the chat s
 
 
 def table(results: list[Result]) -> str:
-    header = ("benchmark", "rate / size", "anchor", "ratio", "target", "", "peak RSS")
+    header: tuple[str, ...] = ("benchmark", "rate / size", "anchor", "ratio", "target")
+    header += ("÷ floor", "floor target", "", "peak RSS")
     rows = [
         (
             r.name,
@@ -23,6 +24,8 @@ def table(results: list[Result]) -> str:
             r.anchor,
             f"{r.ratio:.2f}" if r.ratio is not None else "—",
             r.target.label,
+            f"{r.floor_ratio:.2f}" if r.floor_ratio is not None else "—",
+            r.floor_target.label if r.floor_target is not None else "—",
             "✔" if r.passed else "✘ MISSED",
             f"{r.rss_mb:.0f} MB" if r.rss_mb is not None else "—",
         )
@@ -57,7 +60,8 @@ def main() -> int:
     results: list[Result] = []
     print(
         f"Benchmarks: {args.processes} process(es), {args.rounds} alternating rounds of {args.seconds:g} s, "
-        "wrk -t1 -c20 on loopback. Anchor: the bare view on gunicorn sync workers.",
+        "wrk -t1 -c20 on loopback. Anchor: the bare view on gunicorn sync workers; Django's signed-in "
+        "floor: a view that loads the session's user and renders a small template, on the same gunicorn.",
         flush=True,
     )
     try:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode, urljoin
@@ -20,6 +21,7 @@ from urllib.parse import urlencode, urljoin
 from bench.harness import (
     BARE_PATH,
     ROOT,
+    SIGNED_IN_PATH,
     WEBHOOK_SECRET,
     Context,
     HarnessError,
@@ -29,7 +31,9 @@ from bench.harness import (
     Stack,
     Target,
     alternate,
+    alternate_all,
     checked,
+    free_port,
     manage,
     mb,
     postgres_url,
@@ -121,6 +125,11 @@ def log_in(server: Server, email: str = DEMO_EMAIL, password: str = DEMO_PASSWOR
 # --- The benchmarks -----------------------------------------------------------------------------
 
 
+def session_cookies(cookies: dict[str, str]) -> dict[str, str]:
+    """The cookies of a signed-in browser that a GET sends (the session; CSRF's for POSTs)."""
+    return {key: cookies[key] for key in ("sessionid", "csrftoken") if key in cookies}
+
+
 def wrk_against_anchor(
     ctx: Context,
     stack: Stack,
@@ -130,9 +139,16 @@ def wrk_against_anchor(
     target: Target,
     load: Load | None = None,
     note: str = "",
+    floor: tuple[dict[str, str], Target] | None = None,
 ) -> Result:
-    """wrk on `url` of the production command, alternated with the anchor's bare view, as one row."""
+    """wrk on `url` of the production command, alternated with the anchor's bare view, as one row.
+    With `floor` (a signed-in session and a target), Django's signed-in floor is measured in the same
+    alternation and the row carries its ratio to the floor too."""
     ctx.warm_up(url, load)
+    sides = [ctx.anchor_rate(stack)]
+    if floor is not None:
+        sides.append(ctx.floor_rate(stack, floor[0]))
+        ctx.warm_up(stack.anchor.base_url + SIGNED_IN_PATH, Load(headers=cookie_header(floor[0])))
     stack.production.reset_peak()
 
     def production() -> float:
@@ -140,8 +156,17 @@ def wrk_against_anchor(
             wrk(url, seconds=ctx.seconds, load=load, scratch=ctx.scratch), name
         ).requests_per_second
 
-    anchor, rate = alternate(ctx.anchor_rate(stack), production, rounds=ctx.rounds)
-    return rate_result(name, ctx, anchor=anchor, rate=rate, target=target, server=stack.production, note=note)
+    medians = alternate_all([*sides, production], rounds=ctx.rounds)
+    result = rate_result(
+        name, ctx, anchor=medians[0], rate=medians[-1], target=target, server=stack.production, note=note
+    )
+    if floor is None:
+        return result
+    return replace(result, floor_ratio=medians[-1] / medians[1], floor_target=floor[1])
+
+
+def cookie_header(cookies: dict[str, str]) -> dict[str, str]:
+    return {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
 
 
 @benchmark("bare")
@@ -155,6 +180,50 @@ def bare_view(ctx: Context) -> Result:
         stack.production.base_url + BARE_PATH,
         name="bare view (production command)",
         target=Target(">=", 0.8, "≥ 0.8"),
+    )
+
+
+@benchmark("signed-in-floor")
+def signed_in_floor(ctx: Context) -> Result:
+    """Django's signed-in floor against fastest Django: both on the anchor's gunicorn, the floor with a
+    session cookie (the session and its user read, a small template rendered). Printed so the rows
+    measured against the floor can be read against fastest Django too."""
+    stack = ctx.stack()
+    session = session_cookies(log_in(stack.production))
+    floor = ctx.floor_rate(stack, session)
+    ctx.warm_up(stack.anchor.base_url + SIGNED_IN_PATH, Load(headers=cookie_header(session)))
+    stack.anchor.reset_peak()
+    anchor, rate = alternate(ctx.anchor_rate(stack), floor, rounds=ctx.rounds)
+    return rate_result(
+        "Django's signed-in floor (gunicorn sync)",
+        ctx,
+        anchor=anchor,
+        rate=rate,
+        target=Target(">=", 0.0, "— (anchor)"),
+        server=stack.anchor,
+        note="the floor: a view that loads the session's user and renders a small template, same middleware.",
+    )
+
+
+@benchmark("dashboard")
+def dashboard(ctx: Context) -> Result:
+    """The signed-in dashboard (`GET /dashboard/`) through the production command, against fastest
+    Django and against Django's signed-in floor, in one alternation."""
+    stack = ctx.stack()
+    session = session_cookies(log_in(stack.production))
+    url = stack.production.base_url + "/dashboard/"
+    load = Load(headers=cookie_header(session))
+    status, _, body = request("GET", url, headers=load.headers)
+    if status != 200 or b"<h1>Welcome" not in body:
+        raise HarnessError(f"the dashboard did not render for a signed-in user: {status} {body[:300]!r}")
+    return wrk_against_anchor(
+        ctx,
+        stack,
+        url,
+        name="signed-in dashboard",
+        target=Target(">=", 0.0, "—"),
+        load=load,
+        floor=(session, Target(">=", 0.5, "≥ 0.5")),
     )
 
 
@@ -187,6 +256,7 @@ def profile_action(ctx: Context) -> Result:
         name="profile update action (htmx POST)",
         target=Target(">=", 1 / 3, "≥ 0.33"),
         load=load,
+        floor=(session_cookies(cookies), Target(">=", 0.7, "≥ 0.7")),
     )
 
 
@@ -215,8 +285,9 @@ def posts_api(ctx: Context) -> Result | None:
     )
 
 
-# Stripe's own event, as the billing tests keep it; each posted copy gets a new id.
-WEBHOOK_EVENT = ROOT / "tests" / "billing" / "fixtures" / "invoice.paid.json"
+# Stripe's own event (a copy of the billing tests' fixture: the bench reads nothing from tests/);
+# each posted copy gets a new id.
+WEBHOOK_EVENT = ROOT / "bench" / "fixtures" / "invoice.paid.json"
 # Events signed per second of a run: several times what ingest reaches here (a run that outlasts them
 # fails loudly). Signed just before each run: Stripe's five-minute tolerance would refuse older ones.
 WEBHOOK_EVENTS_PER_SECOND = 1500
@@ -418,3 +489,48 @@ register_javascript("login", "/accounts/login/")
 register_javascript("dashboard", "/dashboard/", logged_in=True)
 register_javascript("profile", "/dashboard/profile/", logged_in=True)
 register_javascript("chat", "/chat/", limit_kb=25, logged_in=True)  # skipped until /chat/ exists
+
+
+def first_200(ctx: Context, name: str, command: list[str], env: dict[str, str], port: int) -> float:
+    """Seconds from starting `command` to its first 200 on `/`."""
+    started = time.monotonic()
+    server = Server(name, command, env, port, ctx.scratch / f"cold-{free_port()}.log")
+    try:
+        server.wait_ready("/")
+        return time.monotonic() - started
+    finally:
+        server.stop()
+
+
+@benchmark("cold-start")
+def cold_start(ctx: Context) -> Result:
+    """Process start to the first 200 on `/`: the production command against gunicorn serving only
+    the bare view under the same settings."""
+    stack = ctx.stack()
+    env = dict(stack.env)
+
+    def production() -> float:
+        port = free_port()
+        command = [sys.executable, "-m", "saas.serve"]
+        return first_200(
+            ctx, "production (cold)", command, {**env, "PORT": str(port), "HOST": "127.0.0.1"}, port
+        )
+
+    def anchor() -> float:
+        port = free_port()
+        command = [sys.executable, "-m", "gunicorn", "saas.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+        return first_200(
+            ctx, "gunicorn (cold)", command, {**env, "DJANGO_SETTINGS_MODULE": "bench.settings_bare"}, port
+        )
+
+    anchor_s, production_s = alternate(anchor, production, rounds=ctx.rounds)
+    ratio = production_s / anchor_s
+    return Result(
+        name="cold start to first 200 on /",
+        value=f"{production_s:.2f} s",
+        anchor=f"{anchor_s:.2f} s",
+        ratio=ratio,
+        target=Target("<=", 1.5, "≤ 1.5"),
+        measured=ratio,
+        rss_mb=None,
+    )

@@ -4,17 +4,21 @@
 from accounts.models import User
 from accounts.tokens import api_token_create
 from posts.models import Post
+from teams.services import personal_team_ensure
 
 API_EMAIL = "bench-api@example.com"
 API_POSTS = 20  # one full page of GET /api/v1/posts/
 
 
 def posts_create(*, author: User, count: int) -> None:
-    """`count` posts with a little Markdown each (rendered to HTML in every list response)."""
+    """`count` posts with a little Markdown each (rendered to HTML in every list response), in the
+    author's personal team."""
+    team = personal_team_ensure(user=author)
     start = Post.objects.filter(author=author).count()
     Post.objects.bulk_create(
         Post(
             author=author,
+            team=team,
             title=f"Benchmark post {n}",
             body=f"Post **{n}** of the benchmark, with a [link](https://example.com/{n}) and `code`.",
         )

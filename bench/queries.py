@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment
 PAGES = {
     "dashboard": "/dashboard/",
     "posts list": "/dashboard/posts/",
-    "staff posts list": "/staff/",
+    "staff posts list": "/staff/posts/",
     "billing page": "/billing/",
     "GET /api/v1/posts/": "/api/v1/posts/",
 }
@@ -62,7 +62,7 @@ def queries_per_page(rows: int) -> dict[str, list[int]]:
 
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 25
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     django.setup()
     if connection.vendor != "sqlite":
         # Not the test database pytest may be using at this moment on the same server.

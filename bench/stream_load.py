@@ -4,7 +4,7 @@
 the measured server's; it prints one JSON object. Raw asyncio sockets on uvloop, not an HTTP library:
 the client shares two cores with the server and the fake upstream, and must stay cheap.
 
-**Added latency per token**: the fake upstream (`tests.chat.fake_anthropic --stamp`) appends to each
+**Added latency per token**: the fake upstream (`bench.fake_anthropic --stamp`) appends to each
 delta's text the `time.monotonic()` at which it wrote it (`" word|12345.678901"`); the client reads
 the clock when the bytes holding that delta arrive. CLOCK_MONOTONIC is one clock for every process of
 the machine, so `arrival - stamp` is what the server (and the loopback between) added to that token.

@@ -1,6 +1,6 @@
 """The chat stream benchmarks of `make bench`: how many streams one production process carries.
 
-A fake Anthropic upstream (`tests.chat.fake_anthropic --stamp`, a token every 20 ms, each stamped with
+A fake Anthropic upstream (`bench.fake_anthropic --stamp`, a token every 20 ms, each stamped with
 the moment it was sent) feeds both servers under test, each a process of its own:
 
 - the **production command** (`python -m saas.serve`, one process, production settings) serving the
@@ -93,6 +93,7 @@ def bench_users_ensure(count: int, tokens_path: str) -> None:
     from accounts.models import ApiToken, User
     from accounts.tokens import api_token_create
     from chat.models import Conversation, DailyUsage
+    from teams.services import personal_team_ensure
 
     emails = [f"chat-bench-{index}@bench.invalid" for index in range(count)]
     existing = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
@@ -101,14 +102,16 @@ def bench_users_ensure(count: int, tokens_path: str) -> None:
         user.set_unusable_password()  # no Argon2 hashing: 500 users in a moment
     User.objects.bulk_create(new)
     users = list(User.objects.filter(email__in=emails))
+    for user in users:
+        personal_team_ensure(user=user)  # bulk_create sends no post_save: the personal team is made here
     Conversation.objects.filter(user__in=users).delete()
-    DailyUsage.objects.filter(user__in=users).delete()
+    DailyUsage.objects.filter(team__memberships__user__in=users).delete()
     ApiToken.objects.filter(user__in=users).delete()
     secrets = [api_token_create(user=user, name="chat bench")[1] for user in users]
     Path(tokens_path).write_text("\n".join(secrets) + "\n")
 
 
-def wait_listening(server: Server, timeout: float = 15.0) -> None:
+def wait_listening(server: Server, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
@@ -152,7 +155,7 @@ class StreamBench:
         self.fake = Server(
             "fake Anthropic",
             [
-                *(sys.executable, "-m", "tests.chat.fake_anthropic", "--port", str(port), "--stamp"),
+                *(sys.executable, "-m", "bench.fake_anthropic", "--port", str(port), "--stamp"),
                 *("--interval", str(TOKEN_INTERVAL), "--tokens", str(tokens)),
             ],
             os.environ,

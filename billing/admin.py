@@ -1,12 +1,22 @@
 from django.contrib import admin
 
-from billing.models import StripeEvent, Subscription
+from billing.models import StripeEvent, StripeSubscription, Subscription
+
+
+class StripeSubscriptionInline(admin.TabularInline[StripeSubscription, Subscription]):
+    model = StripeSubscription
+    extra = 0
+    can_delete = False
+    fields = ("stripe_id", "status", "price_id", "current_period_end", "cancel_at_period_end", "started_at")
+    readonly_fields = fields
+    ordering = ("-started_at", "-pk")
 
 
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin[Subscription]):
     list_display = (
-        "user",
+        "team",
+        "quantity",
         "status",
         "price_id",
         "current_period_end",
@@ -14,9 +24,10 @@ class SubscriptionAdmin(admin.ModelAdmin[Subscription]):
         "payment_failed",
     )
     list_filter = ("status", "payment_failed")
-    search_fields = ("user__email", "stripe_customer_id", "stripe_subscription_id")
-    list_select_related = ("user",)
-    readonly_fields = ("subscription_event_at", "invoice_event_at", "updated_at")
+    search_fields = ("team__name", "team__slug", "stripe_customer_id", "stripe_subscription_id")
+    list_select_related = ("team",)
+    readonly_fields = ("invoice_event_at", "updated_at")
+    inlines = (StripeSubscriptionInline,)
 
 
 @admin.register(StripeEvent)

@@ -13,19 +13,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
 from billing import services
-from billing.plans import PLANS, entitlements_for, plan_for
+from billing.models import Subscription
+from billing.plans import PLANS, plan_for
 from billing.stripe import WebhookError
-from billing.usage import usage_for
-from core.operations import Kind, operation
+from core.entitlements import entitlements_for, usage_for
+from core.operations import operation
+from core.types import AuthedRequest
+from teams.services import acting_membership
 
 # Stripe's events are a few kilobytes; an invoice with many lines can reach a few hundred.
 MAX_EVENT_BYTES = 512 * 1024
 
 
 @operation(
-    Kind.API,
     "Stripe webhook",
     why="Called by Stripe, not people: the status code tells Stripe whether to retry.",
 )
@@ -71,10 +72,13 @@ class StripeWebhookApi(APIView):
         return Response(self.OutputSerializer({"id": event_id, "duplicate": not created}).data)
 
 
-class EntitlementsSerializer(serializers.Serializer[Any]):
-    chat_messages_per_day = serializers.IntegerField()
-    max_posts = serializers.IntegerField(allow_null=True, help_text="null: unlimited")
-    api_access = serializers.BooleanField()
+def _limits_field() -> serializers.DictField:
+    # The keys are the limits the installed apps declare (core.entitlements): "chat_messages_per_day",
+    # "max_posts", ...; an app removed takes its key with it.
+    return serializers.DictField(
+        child=serializers.IntegerField(allow_null=True),
+        help_text="Each limit an installed app declares, by key; null: unlimited.",
+    )
 
 
 @cache
@@ -85,7 +89,6 @@ def _plans_body() -> tuple[bytes, str]:
 
 
 @operation(
-    Kind.API,
     "The plans and their prices",
     why="Public, cacheable JSON for pricing pages and apps: Cache-Control, ETag, 304.",
 )
@@ -104,7 +107,7 @@ class PlanListApi(APIView):
         currency = serializers.SerializerMethodField()
         interval = serializers.CharField()
         features = serializers.ListField(child=serializers.CharField())
-        entitlements = EntitlementsSerializer()
+        entitlements = _limits_field()
 
         def get_currency(self, plan: object) -> str:
             return "usd"
@@ -120,8 +123,7 @@ class PlanListApi(APIView):
 
 
 @operation(
-    Kind.API,
-    "Your plan, subscription state, usage and quota",
+    "Your team's plan, subscription state, seats, usage and quota",
     why="JSON for apps and integrations, with bearer tokens; never cached by shared caches.",
 )
 class SubscriptionDetailApi(APIView):
@@ -133,14 +135,17 @@ class SubscriptionDetailApi(APIView):
         current_period_end = serializers.DateTimeField(allow_null=True)
         cancel_at_period_end = serializers.BooleanField()
         payment_failed = serializers.BooleanField()
-        quota = EntitlementsSerializer()
+        team = serializers.IntegerField(help_text="The team answered for: the token's, else the current one")
+        seats = serializers.IntegerField(help_text="The subscription's quantity (0 without one)")
+        members = serializers.IntegerField(help_text="The team's number of members")
+        quota = _limits_field()
         usage = serializers.DictField(child=serializers.IntegerField())
 
     @extend_schema(responses=OutputSerializer)
-    def get(self, request: Request) -> Response:
-        user: User = request.user  # type: ignore[assignment]
-        subscription = services.subscription_get(user=user)
-        plan = plan_for(user)
+    def get(self, request: AuthedRequest) -> Response:
+        team = acting_membership(request).team
+        subscription = Subscription.of(team)
+        plan = plan_for(team)
         data = {
             "plan": plan.key,
             "plan_name": plan.name,
@@ -148,7 +153,10 @@ class SubscriptionDetailApi(APIView):
             "current_period_end": subscription.current_period_end if subscription else None,
             "cancel_at_period_end": bool(subscription and subscription.cancel_at_period_end),
             "payment_failed": bool(subscription and subscription.payment_failed),
-            "quota": entitlements_for(user),
-            "usage": usage_for(user),
+            "team": team.pk,
+            "seats": subscription.quantity if subscription else 0,
+            "members": services.seats_for(team),
+            "quota": entitlements_for(team),
+            "usage": usage_for(team),
         }
         return Response(self.OutputSerializer(data).data, headers={"Cache-Control": "private, no-cache"})

@@ -1,11 +1,12 @@
-"""What billing remembers: each user's Stripe customer and subscription, and every Stripe event received."""
+"""What billing remembers: each team's Stripe customer and subscription, and every Stripe event received."""
 
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from core.rules import duration
 
 
 class SubscriptionStatus(models.TextChoices):
@@ -28,23 +29,34 @@ class SubscriptionStatus(models.TextChoices):
 ENTITLED_STATUSES = frozenset(
     {SubscriptionStatus.TRIALING, SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE}
 )
+# The statuses a subscription never leaves: nothing Stripe sends about it later can revive it.
+ENDED_STATUSES = frozenset({SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED})
+
+
+# `team.billing_subscription`: read through `Subscription.of(team)`. django-stubs adds a reverse accessor
+# to Team only when one mypy run checks both apps afresh; an incremental run that reuses teams' cached
+# types does not see it, so the attribute is named once here and read with getattr.
+TEAM_ACCESSOR = "billing_subscription"
 
 
 class Subscription(models.Model):
-    """One per user: their Stripe customer (created once, reused) and the state of their latest
-    subscription, written only by webhook events, never by a redirect back from Stripe."""
+    """One per team: its Stripe customer (created once, reused) and the state of the subscription
+    that decides its plan, written only by webhook events, never by a redirect back from Stripe.
+    Pro is priced per seat: `quantity` is the subscription item's quantity as Stripe last told us,
+    which follows the team's number of members (`services.seats_sync`).
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="billing_subscription"
-    )
+    A customer can have had several subscriptions (cancel, then subscribe again): each one's own state
+    is a `StripeSubscription`, and this row mirrors the one that counts (see `services`).
+    """
+
+    team = models.OneToOneField("teams.Team", on_delete=models.CASCADE, related_name=TEAM_ACCESSOR)
     stripe_customer_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     stripe_subscription_id = models.CharField(max_length=255, blank=True, db_index=True)
     status = models.CharField(max_length=32, choices=SubscriptionStatus.choices, blank=True)
     price_id = models.CharField(max_length=255, blank=True)
+    quantity = models.PositiveIntegerField(default=0, help_text="Seats Stripe bills for (0: none).")
     current_period_end = models.DateTimeField(null=True, blank=True)
     cancel_at_period_end = models.BooleanField(default=False)
-    # `created` of the newest subscription event applied: an older event never overwrites newer state.
-    subscription_event_at = models.DateTimeField(null=True, blank=True)
     payment_failed = models.BooleanField(
         default=False, help_text="The latest invoice failed to be paid: a banner shows until one is paid."
     )
@@ -53,7 +65,46 @@ class Subscription(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
-        return f"{self.user_id}: {self.status or 'none'}"
+        return f"team {self.team_id}: {self.status or 'none'}"
+
+    @property
+    def is_entitled(self) -> bool:
+        return self.status in ENTITLED_STATUSES
+
+    @classmethod
+    def of(cls, team: Any) -> "Subscription | None":
+        """The team's billing record, or None before its first checkout. Django caches the reverse
+        one-to-one on the team object: one query per team per request at most."""
+        try:
+            subscription: Subscription = getattr(team, TEAM_ACCESSOR)
+        except cls.DoesNotExist:
+            return None
+        return subscription
+
+
+class StripeSubscription(models.Model):
+    """One Stripe subscription of a customer, as its newest event described it.
+
+    Kept per subscription id because what is final is final for that subscription only: once canceled,
+    no late event revives it, while a new checkout of the same customer starts a new one.
+    """
+
+    account = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="stripe_subscriptions")
+    stripe_id = models.CharField(max_length=255, unique=True)
+    status = models.CharField(max_length=32, choices=SubscriptionStatus.choices, blank=True)
+    price_id = models.CharField(max_length=255, blank=True)
+    quantity = models.PositiveIntegerField(default=0)
+    item_id = models.CharField(max_length=255, blank=True, help_text="The subscription item (the seats).")
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    started_at = models.DateTimeField(
+        help_text="Stripe's `created` of the subscription: the newest one counts."
+    )
+    # `created` of the newest event applied: an older event never overwrites newer state.
+    event_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.stripe_id}: {self.status or 'pending'}"
 
     @property
     def is_entitled(self) -> bool:
@@ -108,6 +159,15 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} {self.type} ({self.status})"
+
+    @property
+    def next_attempt_phrase(self) -> str:
+        """When the next retry runs, as the staff page says it: "in 4 minutes", or "due now" once
+        its time has come (a worker picks it up on its next pass); never "0 minutes"."""
+        if self.next_attempt_at is None:
+            return ""
+        wait = (self.next_attempt_at - timezone.now()).total_seconds()
+        return "due now" if wait <= 0 else f"in {duration(wait)}"
 
     @property
     def data_object(self) -> dict[str, Any]:

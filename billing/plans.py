@@ -1,19 +1,22 @@
-"""The plans and what each one entitles a user to.
+"""The plans, and the numbers each one gives the limits the feature apps declare.
 
-Everything else in the app asks `entitlements_for(user)` what a user may do; nothing compares plan
-names. Adding a plan is one entry here (and its Stripe price id in the environment).
+The apps declare what they limit (`core.entitlements.limit_register`, from their `AppConfig.ready()`)
+and ask `core.entitlements.limit_for(team, key)`; billing supplies the numbers from the team's plan
+(`billing.apps`). Nothing compares plan names. A plan's number for a limit no installed app declares is
+ignored, and so is its pricing line. Adding a plan is one entry here (and its Stripe price id in the
+environment).
 """
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
+from core.entitlements import limits
 
-@dataclass(frozen=True)
-class Entitlements:
-    chat_messages_per_day: int
-    max_posts: int | None  # None: unlimited
-    api_access: bool = True
+if TYPE_CHECKING:
+    from billing.models import Subscription
 
 
 @dataclass(frozen=True)
@@ -22,11 +25,23 @@ class Plan:
     name: str
     price_cents: int
     tagline: str
-    features: tuple[str, ...]
-    entitlements: Entitlements
+    limits: Mapping[str, int | None]  # by limit key; None: unlimited
+    extras: tuple[str, ...] = field(default=())  # the pricing lines that are not limits
     stripe_price_id: str = ""
     highlighted: bool = False
     interval: str = "month"
+    per_seat: bool = False  # the price is per member of the team, each month
+
+    @property
+    def entitlements(self) -> dict[str, int | None]:
+        """The plan's number for every limit an installed app declares (its default where none is set)."""
+        return {limit.key: self.limits.get(limit.key, limit.default) for limit in limits()}
+
+    @property
+    def features(self) -> list[str]:
+        """The pricing page's lines: one per declared limit, then the plan's extras."""
+        lines = [limit.line(number) for limit in limits() for number in [self.entitlements[limit.key]]]
+        return [line for line in lines if line] + list(self.extras)
 
     @property
     def price_display(self) -> str:
@@ -40,52 +55,44 @@ FREE = Plan(
     name="Free",
     price_cents=0,
     tagline="Everything you need to try the product.",
-    features=(
-        "20 AI chat messages a day",
-        "Up to 50 posts",
-        "JSON API with personal tokens",
-        "Community support",
-    ),
-    entitlements=Entitlements(chat_messages_per_day=20, max_posts=50),
+    limits={"chat_messages_per_day": 20, "max_posts": 50},
+    extras=("JSON API with personal tokens", "Community support"),
 )
 
 PRO = Plan(
     key="pro",
     name="Pro",
     price_cents=1200,
-    tagline="For people who use it every day.",
-    features=(
-        "500 AI chat messages a day",
-        "Unlimited posts",
-        "JSON API with personal tokens",
-        "Priority email support",
-    ),
-    entitlements=Entitlements(chat_messages_per_day=500, max_posts=None),
+    tagline="For teams who use it every day. Priced per member.",
+    limits={"chat_messages_per_day": 500, "max_posts": None},
+    extras=("JSON API with personal tokens", "Priority email support"),
     stripe_price_id=settings.STRIPE_PRICE_PRO,
     highlighted=True,
+    per_seat=True,
 )
 
 PLANS: tuple[Plan, ...] = (FREE, PRO)
 PLANS_BY_KEY: dict[str, Plan] = {plan.key: plan for plan in PLANS}
 
 
-def plan_for(user: object) -> Plan:
-    """The plan a user is on, from the subscription the webhooks recorded.
+def plan_for(team: object) -> Plan:
+    """The plan a team is on, from the subscription the webhooks recorded (Free for no team).
 
     Stripe's statuses decide (https://docs.stripe.com/billing/subscriptions/overview#subscription-statuses):
     `active` and `trialing` are paid up; `past_due` keeps the plan while Stripe retries the payment;
     `unpaid`, `incomplete`, `incomplete_expired`, `paused` and `canceled` fall back to Free.
     """
     from billing.models import Subscription
+    from teams.models import Team
 
-    if not getattr(user, "is_authenticated", False):
+    if not isinstance(team, Team):
         return FREE
-    try:
-        # The reverse one-to-one is cached on the user object: one query per request at most.
-        subscription = user.billing_subscription  # type: ignore[attr-defined]
-    except Subscription.DoesNotExist:
-        return FREE
-    if not subscription.is_entitled:
+    return plan_of(Subscription.of(team))
+
+
+def plan_of(subscription: "Subscription | None") -> Plan:
+    """The plan a billing record gives (`plan_for` without the lookup, for a page of teams at once)."""
+    if subscription is None or not subscription.is_entitled:
         return FREE
     return plan_for_price(subscription.price_id)
 
@@ -99,6 +106,6 @@ def plan_for_price(price_id: str) -> Plan:
     return PRO
 
 
-def entitlements_for(user: object) -> Entitlements:
-    """What a user may do: the one function the rest of the app asks."""
-    return plan_for(user).entitlements
+def plan_limits(team: object) -> Mapping[str, int | None]:
+    """The numbers of the team's plan: the entitlements provider billing gives the platform."""
+    return plan_for(team).limits

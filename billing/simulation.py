@@ -12,17 +12,15 @@ import time
 from datetime import timedelta
 from typing import Any, Literal
 
-import stripe as stripe_sdk
+from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
-from accounts.models import User
 from billing import stripe as stripe_api
-from billing.models import Subscription, SubscriptionStatus
+from billing.models import ENDED_STATUSES, StripeSubscription, Subscription, SubscriptionStatus
 from billing.plans import PRO
-from billing.services import BillingError, customer_ensure, stripe_event_receive
-
-API_VERSION = stripe_sdk.api_version
+from billing.services import BillingError, customer_ensure, owner_required, seats_for, stripe_event_receive
+from teams.models import Membership
 
 PortalOperation = Literal["cancel", "resume", "cancel_now", "fail_payment", "pay"]
 
@@ -34,7 +32,7 @@ def _event(event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None
     return {
         "id": f"evt_sim_{get_random_string(24)}",
         "object": "event",
-        "api_version": API_VERSION,
+        "api_version": stripe_api.api_version(),
         "created": int(time.time()),
         "data": data,
         "livemode": False,
@@ -50,7 +48,12 @@ def _deliver(event: dict[str, Any]) -> None:
 
 
 def _subscription_object(
-    subscription: Subscription, *, status: str, cancel_at_period_end: bool, period_end: int
+    subscription: Subscription,
+    *,
+    status: str,
+    cancel_at_period_end: bool,
+    period_end: int,
+    quantity: int | None = None,
 ) -> dict[str, Any]:
     now = int(time.time())
     price = {
@@ -82,14 +85,14 @@ def _subscription_object(
                     "current_period_end": period_end,
                     "current_period_start": period_end - 30 * 86400,
                     "price": price,
-                    "quantity": 1,
+                    "quantity": subscription.quantity if quantity is None else quantity,
                     "subscription": subscription.stripe_subscription_id,
                 }
             ],
             "has_more": False,
         },
         "livemode": False,
-        "metadata": {"user_id": str(subscription.user_id)},
+        "metadata": {"team_id": str(subscription.team_id)},
         "status": status,
     }
 
@@ -115,18 +118,38 @@ def _invoice_object(subscription: Subscription, *, paid: bool) -> dict[str, Any]
     }
 
 
-def simulated_checkout_complete(*, user: User) -> None:
+def simulated_checkout_complete(*, membership: Membership) -> None:
     """What Stripe sends when the customer pays a subscription checkout: the session completed,
-    the subscription created (active), and its first invoice paid."""
-    subscription = customer_ensure(user=user)
+    the subscription created (active), and its first invoice paid.
+
+    Under a lock on the team's billing record, so two checkouts at once (two tabs, a double submit)
+    make one subscription: the second waits, then finds the first. Owners only, as the real one.
+    """
+    owner_required(membership)
+    customer_ensure(team=membership.team, user=membership.user)
+    with transaction.atomic():
+        _simulated_checkout_complete_locked(membership=membership)
+
+
+def _simulated_checkout_complete_locked(*, membership: Membership) -> None:
+    team = membership.team
+    subscription = Subscription.objects.select_for_update().get(team=team)
     if subscription.is_entitled:
         raise BillingError("You already have an active subscription.")
+    if subscription.stripe_subscriptions.exclude(status__in=ENDED_STATUSES).exists():
+        # Paid, but its events are still queued for the task worker.
+        raise BillingError("Your checkout is still being processed. Please wait a moment.")
+    # Stripe creates the subscription the moment the customer pays; our record of it (its state
+    # unknown until its events are processed) is what a second checkout finds.
     subscription.stripe_subscription_id = f"sub_sim_{get_random_string(14)}"
+    StripeSubscription.objects.create(
+        account=subscription, stripe_id=subscription.stripe_subscription_id, started_at=timezone.now()
+    )
     period_end = int((timezone.now() + timedelta(days=30)).timestamp())
     session = {
         "id": f"cs_test_sim_{get_random_string(24)}",
         "object": "checkout.session",
-        "client_reference_id": str(user.pk),
+        "client_reference_id": f"team_{team.pk}",
         "customer": subscription.stripe_customer_id,
         "customer_email": None,
         "livemode": False,
@@ -138,7 +161,11 @@ def simulated_checkout_complete(*, user: User) -> None:
     }
     _deliver(_event("checkout.session.completed", session))
     sub = _subscription_object(
-        subscription, status="active", cancel_at_period_end=False, period_end=period_end
+        subscription,
+        status="active",
+        cancel_at_period_end=False,
+        period_end=period_end,
+        quantity=seats_for(team),
     )
     _deliver(_event("customer.subscription.created", sub))
     invoice = _invoice_object(subscription, paid=True)
@@ -146,10 +173,11 @@ def simulated_checkout_complete(*, user: User) -> None:
     _deliver(_event("invoice.paid", invoice))
 
 
-def simulated_portal_change(*, user: User, operation: PortalOperation) -> None:
+def simulated_portal_change(*, membership: Membership, operation: PortalOperation) -> None:
     """What Stripe sends when the customer changes their subscription in the portal (or when a
-    renewal payment fails and is later paid)."""
-    subscription = Subscription.objects.filter(user=user).first()
+    renewal payment fails and is later paid). Owners only, as the real portal."""
+    owner_required(membership)
+    subscription = Subscription.objects.filter(team=membership.team).first()
     if subscription is None or not subscription.stripe_subscription_id or not subscription.is_entitled:
         raise BillingError("There is no active subscription to change.")
     period_end = int((subscription.current_period_end or timezone.now() + timedelta(days=30)).timestamp())
@@ -172,3 +200,17 @@ def simulated_portal_change(*, user: User, operation: PortalOperation) -> None:
     )
     previous = {"cancel_at_period_end": subscription.cancel_at_period_end, "status": subscription.status}
     _deliver(_event("customer.subscription.updated", obj, previous))
+
+
+def simulated_quantity_change(*, subscription: Subscription, quantity: int) -> None:
+    """What Stripe sends after a subscription item's quantity changed (`services.seats_sync`): the
+    subscription, updated, with its new quantity. The proration itself is Stripe's invoice business."""
+    period_end = int((subscription.current_period_end or timezone.now() + timedelta(days=30)).timestamp())
+    obj = _subscription_object(
+        subscription,
+        status=subscription.status,
+        cancel_at_period_end=subscription.cancel_at_period_end,
+        period_end=period_end,
+        quantity=quantity,
+    )
+    _deliver(_event("customer.subscription.updated", obj, {"items": {"quantity": subscription.quantity}}))

@@ -10,3 +10,11 @@ def stripe_event_process_task(event_id: str) -> None:
     from billing.services import stripe_event_process
 
     stripe_event_process(event_id=event_id)
+
+
+@task()
+def seats_sync_task(team_id: int) -> None:
+    """Bring a team's Pro quantity to its number of members; safe to run any number of times."""
+    from billing.services import seats_sync
+
+    seats_sync(team_id=team_id)

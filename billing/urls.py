@@ -5,6 +5,7 @@ from billing import views
 app_name = "billing"
 
 urlpatterns = [
+    path("pricing/", views.pricing, name="pricing"),
     path("billing/", views.billing_overview, name="billing_overview"),
     path("billing/checkout/", views.checkout_create, name="checkout_create"),
     path("billing/portal/", views.portal_open, name="portal_open"),

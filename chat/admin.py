@@ -12,17 +12,17 @@ class MessageInline(admin.TabularInline[Message, Conversation]):
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin[Conversation]):
-    list_display = ["title", "user", "updated_at"]
-    list_select_related = ["user"]
-    search_fields = ["title", "user__email"]
-    raw_id_fields = ["user"]
+    list_display = ["title", "user", "team", "updated_at"]
+    list_select_related = ["user", "team"]
+    search_fields = ["title", "user__email", "team__name"]
+    raw_id_fields = ["user", "team"]
     inlines = [MessageInline]
 
 
 @admin.register(DailyUsage)
 class DailyUsageAdmin(admin.ModelAdmin[DailyUsage]):
-    list_display = ["user", "day", "messages", "input_tokens", "output_tokens"]
-    list_select_related = ["user"]
+    list_display = ["team", "day", "messages", "input_tokens", "output_tokens"]
+    list_select_related = ["team"]
     list_filter = ["day"]
-    search_fields = ["user__email"]
-    raw_id_fields = ["user"]
+    search_fields = ["team__name", "team__slug"]
+    raw_id_fields = ["team"]

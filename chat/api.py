@@ -13,16 +13,15 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import RequestDataTooBig
 from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import get_object_or_404
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -30,16 +29,27 @@ from accounts.models import User
 from accounts.tokens import api_token_authenticate
 from chat.models import Conversation, Message
 from chat.providers import chat_provider
+from chat.rules import MESSAGE_MESSAGES, validate_message_length
 from chat.services import (
     ChatEvent,
+    ChatUnavailable,
     QuotaExceeded,
     chat_reply_stream,
     chat_turn_begin,
     conversation_delete,
+    conversations_of,
     db_task,
 )
-from core.operations import Kind, operation
-from staff.flags import flag_is_active
+from core.errors import async_database_errors
+from core.jsonparse import InvalidJSON, json_loads_limited
+from core.operations import operation
+from core.types import AuthedRequest
+from teams.models import Team
+from teams.services import TOKEN_TEAM_LEFT, acting_membership, membership_of, request_team
+
+
+def _team(request: AuthedRequest) -> Team:
+    return acting_membership(request).team  # a token's own team, else the session's current one
 
 
 @extend_schema_serializer(component_name="ChatMessage")
@@ -66,60 +76,49 @@ class ConversationOutput(serializers.ModelSerializer[Conversation]):
         fields = ["id", "title", "created_at", "updated_at"]
 
 
-def _user(request: Request) -> User:
-    # DRF's default permission, IsAuthenticated, has let only signed-in users through.
-    assert isinstance(request.user, User)
-    return request.user
-
-
-@operation(Kind.API, "List your conversations", why="History for mobile and other clients; JSON over HTTP.")
+@operation("List your conversations", why="History for mobile and other clients; JSON over HTTP.")
 class ConversationListApi(APIView):
     @extend_schema_serializer(component_name="ConversationList")
-    class Output(serializers.Serializer[Any]):
+    class OutputSerializer(serializers.Serializer[Any]):
         results = ConversationOutput(many=True)
 
-    @extend_schema(operation_id="chat_conversation_list", responses=Output)
-    def get(self, request: Request) -> Response:
-        conversations = Conversation.objects.filter(user=_user(request))[:100]
-        return Response(self.Output({"results": conversations}).data)
+    @extend_schema(operation_id="chat_conversation_list", responses=OutputSerializer)
+    def get(self, request: AuthedRequest) -> Response:
+        conversations = conversations_of(user=request.user, team=_team(request))[:100]
+        return Response(self.OutputSerializer({"results": conversations}).data)
 
 
 @operation(
-    Kind.API,
     "Read or delete a conversation",
     why="History for mobile and other clients: 200 with its messages, 204 on delete, 404 if not yours.",
 )
 class ConversationDetailApi(APIView):
     @extend_schema_serializer(component_name="ConversationDetail")
-    class Output(ConversationOutput):
+    class OutputSerializer(ConversationOutput):
         messages = MessageOutput(many=True, read_only=True)
 
         class Meta(ConversationOutput.Meta):
             fields = [*ConversationOutput.Meta.fields, "messages"]
 
-    @extend_schema(operation_id="chat_conversation_retrieve", responses=Output)
-    def get(self, request: Request, pk: int) -> Response:
+    @extend_schema(operation_id="chat_conversation_retrieve", responses=OutputSerializer)
+    def get(self, request: AuthedRequest, pk: int) -> Response:
         conversation = get_object_or_404(
-            Conversation.objects.filter(user=_user(request)).prefetch_related("messages"), pk=pk
+            conversations_of(user=request.user, team=_team(request)).prefetch_related("messages"), pk=pk
         )
-        return Response(self.Output(conversation).data)
+        return Response(self.OutputSerializer(conversation).data)
 
     @extend_schema(operation_id="chat_conversation_delete", responses={204: None})
-    def delete(self, request: Request, pk: int) -> Response:
-        if not conversation_delete(user=_user(request), conversation_id=pk):
+    def delete(self, request: AuthedRequest, pk: int) -> Response:
+        if not conversation_delete(user=request.user, team=_team(request), conversation_id=pk):
             return Response({"detail": "No such conversation."}, status=status.HTTP_404_NOT_FOUND)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class StreamInput(serializers.Serializer[dict[str, Any]]):
-    message = serializers.CharField(trim_whitespace=True)
+    message = serializers.CharField(
+        trim_whitespace=True, error_messages=MESSAGE_MESSAGES, validators=[validate_message_length]
+    )
     conversation_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-
-    def validate_message(self, value: str) -> str:
-        limit = settings.CHAT_MAX_MESSAGE_CHARS
-        if len(value) > limit:
-            raise serializers.ValidationError(f"Ensure this field has no more than {limit} characters.")
-        return value
 
 
 class _CsrfCheck(CsrfViewMiddleware):
@@ -156,15 +155,25 @@ def _close_db_connections() -> None:
 release_db_connections = sync_to_async(_close_db_connections)
 
 
-async def _authenticate(request: HttpRequest) -> User | JsonResponse:
-    """The caller, or the refusal: 401 without valid credentials, 403 for a session without CSRF."""
+def _token_team(user: User, team_id: int) -> Team | None:
+    membership = membership_of(user=user, team_id=team_id)
+    return membership.team if membership else None
+
+
+async def _authenticate(request: HttpRequest) -> tuple[User, Team] | JsonResponse:
+    """The caller and the team they act in (a token's own, else the session's current one), or the
+    refusal: 401 without valid credentials, 403 for a session without CSRF, 404 for a token whose
+    owner has left its team."""
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
     if scheme.lower() == "bearer":
         token = await db_task(api_token_authenticate)(raw.strip())
         if token is None:
             return _refuse(401, "Invalid or revoked token.", CHALLENGE)
-        return token.user
+        team = await db_task(_token_team)(token.user, token.team_id)
+        if team is None:
+            return _refuse(404, TOKEN_TEAM_LEFT)
+        return token.user, team
     user = await request.auser()
     if isinstance(user, AnonymousUser) or not user.is_authenticated:
         return _refuse(401, "Authentication credentials were not provided.", CHALLENGE)
@@ -173,8 +182,10 @@ async def _authenticate(request: HttpRequest) -> User | JsonResponse:
     if reason is not None:
         return _refuse(403, f"CSRF Failed: {reason}")
     assert isinstance(user, User)
+    session_team = await sync_to_async(request_team)(request)  # in the request's thread, as the user
     await release_db_connections()  # loading the session's user opened one in the request's thread
-    return user
+    assert session_team is not None  # a signed-in person always has a team (their personal one)
+    return user, session_team
 
 
 # One encoder for every event: json.dumps with options builds a new JSONEncoder per call, once per delta.
@@ -200,24 +211,26 @@ class EventStreamResponse(StreamingHttpResponse):
 
 
 @operation(
-    Kind.API,
     "Stream an answer from the AI model",
     why="A stream, not a page: server-sent events, status codes before it starts, used by our page and "
     "mobile apps alike.",
+    methods=["POST"],
 )
 @csrf_exempt  # for bearer clients; session requests are CSRF-checked in _authenticate
-@require_POST
+@async_database_errors
 async def chat_stream(request: HttpRequest) -> HttpResponseBase:
     """POST {"message": str, "conversation_id": int?} → text/event-stream (README, "Streaming chat")."""
-    user = await _authenticate(request)
-    if isinstance(user, JsonResponse):
-        return user
-    if not await db_task(flag_is_active)("chat"):
-        return _refuse(503, "Chat is switched off for now. Please try again later.", {"Retry-After": "300"})
+    caller = await _authenticate(request)
+    if isinstance(caller, JsonResponse):
+        return caller
+    user, team = caller
     try:
-        payload = json.loads(request.body or b"null")
-    except ValueError:
-        return _refuse(400, "The body must be JSON.")
+        payload = json_loads_limited(request.body or b"null")
+    except RequestDataTooBig:  # only under a server other than saas.server, which refuses it earlier
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return _refuse(413, f"Request body too large: the limit is {limit} bytes.")
+    except InvalidJSON as error:
+        return _refuse(400, f"The body must be JSON. {error}")
     if not isinstance(payload, dict):
         return _refuse(400, 'The body must be a JSON object: {"message": "..."}.')
     data = StreamInput(data=payload)
@@ -226,15 +239,14 @@ async def chat_stream(request: HttpRequest) -> HttpResponseBase:
     try:
         turn = await db_task(chat_turn_begin)(
             user=user,
+            team=team,
             text=data.validated_data["message"],
             conversation_id=data.validated_data.get("conversation_id"),
         )
     except Conversation.DoesNotExist:
         return _refuse(404, "No such conversation.")
+    except ChatUnavailable as off:
+        return _refuse(503, off.message, {"Retry-After": str(off.retry_after)})
     except QuotaExceeded as exceeded:
-        return _refuse(
-            429,
-            f"You have used today's {exceeded.limit} chat messages. The quota resets at midnight UTC.",
-            {"Retry-After": str(exceeded.retry_after)},
-        )
+        return _refuse(429, exceeded.message, {"Retry-After": str(exceeded.retry_after)})
     return EventStreamResponse(chat_reply_stream(turn=turn, provider=chat_provider()))

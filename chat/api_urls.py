@@ -1,4 +1,4 @@
-"""The chat API, mounted at /api/v1/chat/ by saas/api.py."""
+"""The chat API, below /api/."""
 
 from django.urls import path
 
@@ -7,7 +7,7 @@ from chat import api
 app_name = "chat_api"
 
 urlpatterns = [
-    path("conversations/", api.ConversationListApi.as_view(), name="conversation_list"),
-    path("conversations/<int:pk>/", api.ConversationDetailApi.as_view(), name="conversation_detail"),
-    path("stream/", api.chat_stream, name="stream"),
+    path("v1/chat/conversations/", api.ConversationListApi.as_view(), name="conversation_list"),
+    path("v1/chat/conversations/<id:pk>/", api.ConversationDetailApi.as_view(), name="conversation_detail"),
+    path("v1/chat/stream/", api.chat_stream, name="stream"),
 ]

@@ -1,13 +1,16 @@
 from django import forms
 from django.conf import settings
 
+from chat.rules import MESSAGE_MESSAGES, validate_message_length
+
 
 class MessageForm(forms.Form):
     message = forms.CharField(
         label="Message",
         strip=True,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Ask anything…", "autocomplete": "off"}),
-        error_messages={"required": "Write a message first."},
+        error_messages=MESSAGE_MESSAGES,
+        validators=[validate_message_length],
     )
     conversation_id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
@@ -15,10 +18,3 @@ class MessageForm(forms.Form):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         # Read at runtime, so the limit follows the setting (the stream endpoint's too).
         self.fields["message"].widget.attrs["maxlength"] = str(settings.CHAT_MAX_MESSAGE_CHARS)
-
-    def clean_message(self) -> str:
-        message: str = self.cleaned_data["message"]
-        limit = settings.CHAT_MAX_MESSAGE_CHARS
-        if len(message) > limit:
-            raise forms.ValidationError(f"Keep it under {limit} characters (this one has {len(message)}).")
-        return message

@@ -8,16 +8,21 @@ from core.markdown import render_markdown
 
 
 class Conversation(models.Model):
-    """One chat thread of one user; its title is the start of the first message."""
+    """One chat thread of one member within one team (their own: teammates do not read it); its title is
+    the start of the first message. It goes with the team, and with the account."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="conversations")
     title = models.CharField(max_length=80)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-updated_at", "-id"]
-        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["user", "-updated_at"])]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["user", "-updated_at"]),
+            models.Index(fields=["team", "user", "-updated_at"], name="chat_conv_team_user_updated"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -56,10 +61,10 @@ class Message(models.Model):
 
 
 class DailyUsage(models.Model):
-    """What a user used of the chat on one UTC day. A ledger apart from the messages, so deleting a
-    conversation never gives back the day's quota."""
+    """What a team used of the chat on one UTC day, all its members together (the quota is the team's
+    plan's). A ledger apart from the messages, so deleting a conversation never gives back the day's quota."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     messages = models.PositiveIntegerField(default=0)
     input_tokens = models.PositiveBigIntegerField(default=0)
@@ -67,9 +72,9 @@ class DailyUsage(models.Model):
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
-            models.UniqueConstraint(fields=["user", "day"], name="chat_daily_usage_user_day")
+            models.UniqueConstraint(fields=["team", "day"], name="chat_daily_usage_team_day")
         ]
         verbose_name_plural = "daily usage"
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.day}: {self.messages}"
+        return f"team {self.team_id} {self.day}: {self.messages}"

@@ -10,11 +10,15 @@ import random
 import weakref
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-import anthropic
-from anthropic.types import AssistantMessageParam, MessageParam, UserMessageParam
 from django.conf import settings
+
+if TYPE_CHECKING:
+    # The SDK takes seconds to import (pydantic models for the whole API): the server imports it on the
+    # first real answer, not at start-up, so cold starts and the demo model never pay for it.
+    import anthropic
+    from anthropic.types import MessageParam
 
 Role = Literal["user", "assistant"]
 
@@ -81,7 +85,7 @@ _ERROR_TYPES = {
 _STATUSES = {401: UPSTREAM_AUTH, 403: UPSTREAM_AUTH, 429: UPSTREAM_RATE_LIMITED, 529: UPSTREAM_OVERLOADED}
 
 
-def error_code_for(error: anthropic.APIStatusError) -> str:
+def error_code_for(error: "anthropic.APIStatusError") -> str:
     body = error.body if isinstance(error.body, dict) else {}
     inner = body.get("error", body)
     error_type = inner.get("type") if isinstance(inner, dict) else None
@@ -92,7 +96,9 @@ def error_code_for(error: anthropic.APIStatusError) -> str:
     return UPSTREAM_UNAVAILABLE if error.status_code >= 500 else UPSTREAM_ERROR
 
 
-def _message_param(message: ProviderMessage) -> MessageParam:
+def _message_param(message: ProviderMessage) -> "MessageParam":
+    from anthropic.types import AssistantMessageParam, UserMessageParam
+
     if message.role == "user":
         return UserMessageParam(role="user", content=message.content)
     return AssistantMessageParam(role="assistant", content=message.content)
@@ -120,10 +126,12 @@ class AnthropicProvider:
             weakref.WeakKeyDictionary()
         )
 
-    def client(self) -> anthropic.AsyncAnthropic:
+    def client(self) -> "anthropic.AsyncAnthropic":
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
+            import anthropic
+
             client = anthropic.AsyncAnthropic(
                 api_key=self.api_key,
                 base_url=self.base_url,
@@ -142,6 +150,8 @@ class AnthropicProvider:
     async def stream(
         self, *, system: str, messages: Sequence[ProviderMessage], progress: ReplyProgress
     ) -> AsyncGenerator[str]:
+        import anthropic
+
         try:
             # Leaving this block for any reason (the end, an error, the consumer closing us because the
             # client went away) closes the HTTP response, so the upstream stops generating at once.

@@ -16,11 +16,10 @@ from typing import Any
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from billing.plans import entitlements_for
 from chat.models import Conversation, DailyUsage, Message
 from chat.providers import (
     INTERNAL_ERROR,
@@ -30,6 +29,9 @@ from chat.providers import (
     ProviderMessage,
     ReplyProgress,
 )
+from core.entitlements import limit_for
+from core.flags import flag_is_active
+from teams.models import Team
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +52,23 @@ def db_task[**P, R](func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     return sync_to_async(run, thread_sensitive=False)
 
 
+LIMIT = "chat_messages_per_day"  # the limit chat declares (chat.apps); plans supply the number
+
+
+class ChatUnavailable(Exception):
+    """Staff switched the `chat` flag off: nothing is sent or stored."""
+
+    message = "Chat is switched off for now. Please try again later."
+    retry_after = 300
+
+    def __init__(self) -> None:
+        super().__init__(self.message)
+
+
 class QuotaExceeded(Exception):
     def __init__(self, *, limit: int, retry_after: int) -> None:
-        super().__init__(f"daily limit of {limit} messages reached")
+        self.message = f"You have used today's {limit} chat messages. The quota resets at midnight UTC."
+        super().__init__(self.message)
         self.limit = limit
         self.retry_after = retry_after
 
@@ -60,12 +76,12 @@ class QuotaExceeded(Exception):
 @dataclass(frozen=True)
 class Quota:
     used: int
-    limit: int
+    limit: int | None  # None: unlimited
     resets_at: datetime
 
     @property
-    def remaining(self) -> int:
-        return max(self.limit - self.used, 0)
+    def remaining(self) -> int | None:
+        return None if self.limit is None else max(self.limit - self.used, 0)
 
 
 @dataclass(frozen=True)
@@ -94,31 +110,32 @@ def _next_reset() -> datetime:
     return datetime.combine(_today() + timedelta(days=1), time.min, tzinfo=UTC)
 
 
-def chat_quota(user: User) -> Quota:
-    """Today's chat usage against the user's plan."""
+def chat_quota(team: Team) -> Quota:
+    """Today's chat usage of the team, all members together, against the team's plan."""
     return Quota(
-        used=chat_messages_used_today(user),
-        limit=entitlements_for(user).chat_messages_per_day,
+        used=chat_messages_used_today(team),
+        limit=limit_for(team, LIMIT),
         resets_at=_next_reset(),
     )
 
 
-def chat_messages_used_today(user: User) -> int:
-    """How many chat messages the user sent today (UTC), deleted conversations included."""
-    used = DailyUsage.objects.filter(user=user, day=_today()).values_list("messages", flat=True).first()
+def chat_messages_used_today(team: Team) -> int:
+    """How many chat messages the team's members sent today (UTC), deleted conversations included."""
+    used = DailyUsage.objects.filter(team=team, day=_today()).values_list("messages", flat=True).first()
     return used or 0
 
 
-def _quota_reserve(user: User) -> None:
+def _quota_reserve(team: Team) -> None:
     """Count one message against today's quota, or raise QuotaExceeded. One conditional UPDATE, so two
     requests racing for the last message cannot both get it."""
-    limit = entitlements_for(user).chat_messages_per_day
+    limit = limit_for(team, LIMIT)
     today = _today()
-    DailyUsage.objects.get_or_create(user=user, day=today)
-    reserved = DailyUsage.objects.filter(user=user, day=today, messages__lt=limit).update(
-        messages=F("messages") + 1
-    )
-    if not reserved:
+    DailyUsage.objects.get_or_create(team=team, day=today)
+    usage = DailyUsage.objects.filter(team=team, day=today)
+    if limit is not None:
+        usage = usage.filter(messages__lt=limit)
+    reserved = usage.update(messages=F("messages") + 1)
+    if not reserved and limit is not None:
         retry_after = max(int((_next_reset() - timezone.now()).total_seconds()) + 1, 1)
         raise QuotaExceeded(limit=limit, retry_after=retry_after)
 
@@ -144,16 +161,19 @@ def _history(conversation: Conversation) -> list[ProviderMessage]:
     return [ProviderMessage(role=role, content=content) for role, content in recent]  # type: ignore[arg-type]
 
 
-def chat_turn_begin(*, user: User, text: str, conversation_id: int | None = None) -> Turn:
-    """Store the user's message (in a new conversation unless one of theirs is given) and count it
-    against today's quota, atomically. Raises Conversation.DoesNotExist for a conversation that is not
-    the user's, QuotaExceeded when the day's messages are used up; nothing is stored then."""
+def chat_turn_begin(*, user: User, team: Team, text: str, conversation_id: int | None = None) -> Turn:
+    """Store the user's message (in a new conversation in `team` unless one of theirs in it is given)
+    and count it against the team's quota for today, atomically. Raises ChatUnavailable while staff have
+    chat switched off, Conversation.DoesNotExist for a conversation that is not the user's in that team,
+    QuotaExceeded when the team's messages of the day are used up; nothing is stored then."""
+    if not flag_is_active("chat"):
+        raise ChatUnavailable
     with transaction.atomic():
         if conversation_id is None:
-            conversation = Conversation(user=user, title=_title_from(text))
+            conversation = Conversation(user=user, team=team, title=_title_from(text))
         else:
-            conversation = Conversation.objects.get(user=user, pk=conversation_id)
-        _quota_reserve(user)
+            conversation = Conversation.objects.get(user=user, team=team, pk=conversation_id)
+        _quota_reserve(team)
         conversation.save()  # a new one, or a bump of updated_at: the list shows recent threads first
         message = Message.objects.create(conversation=conversation, role=Message.Role.USER, content=text)
     return Turn(conversation=conversation, user_message=message, history=_history(conversation))
@@ -186,7 +206,7 @@ def chat_reply_save(
             output_tokens=output_tokens,
         )
         refund = 1 if status == Message.Status.ERROR and not text else 0
-        DailyUsage.objects.filter(user_id=turn.conversation.user_id, day=_today()).update(
+        DailyUsage.objects.filter(team_id=turn.conversation.team_id, day=_today()).update(
             messages=F("messages") - refund,
             input_tokens=F("input_tokens") + progress.input_tokens,
             output_tokens=F("output_tokens") + output_tokens,
@@ -284,7 +304,12 @@ def chat_reply_complete(*, turn: Turn, provider: ChatProvider) -> ChatEvent:
     return async_to_sync(run)()
 
 
-def conversation_delete(*, user: User, conversation_id: int) -> bool:
-    """Delete one of the user's conversations with its messages. The day's usage stays counted."""
-    deleted, _ = Conversation.objects.filter(user=user, pk=conversation_id).delete()
+def conversations_of(*, user: User, team: Team) -> "QuerySet[Conversation]":
+    """The member's own conversations within the team, newest first: what every list and lookup uses."""
+    return Conversation.objects.filter(user=user, team=team)
+
+
+def conversation_delete(*, user: User, team: Team, conversation_id: int) -> bool:
+    """Delete one of the member's conversations in the team, with its messages. The day's usage stays."""
+    deleted, _ = conversations_of(user=user, team=team).filter(pk=conversation_id).delete()
     return deleted > 0

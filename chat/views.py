@@ -4,23 +4,32 @@ read by static/js/chat.js; without JavaScript, `message_create` waits for the wh
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from chat import services
 from chat.forms import MessageForm
 from chat.models import Conversation
 from chat.providers import chat_provider
-from core.operations import Kind, operation
+from core.flags import flag_is_active
+from core.operations import operation
 from core.types import AuthedHttpRequest
-from staff.flags import flag_is_active
+from teams.models import Team
+from teams.services import acting_membership
 
 TEMPLATE = "chat/chat.html"
+
+
+def _team(request: AuthedHttpRequest) -> Team:
+    return acting_membership(request).team
+
+
+def _mine(request: AuthedHttpRequest) -> Any:
+    # The person's own conversations in the team they work in; another's, or another team's, is a 404.
+    return services.conversations_of(user=request.user, team=_team(request))
 
 
 def _page(
@@ -28,70 +37,63 @@ def _page(
 ) -> dict[str, Any]:
     if form is None:
         form = MessageForm(initial={"conversation_id": conversation.pk if conversation else None})
+    team = _team(request)
     return {
-        "conversations": Conversation.objects.filter(user=request.user).only("id", "title")[:50],
+        "team": team,
+        "conversations": _mine(request).only("id", "title")[:50],
         "conversation": conversation,
         "thread": list(conversation.messages.all()) if conversation else [],
-        "quota": services.chat_quota(request.user),
+        "quota": services.chat_quota(team),
         "chat_enabled": flag_is_active("chat"),
         "form": form,
     }
 
 
-@operation(Kind.PAGE, "The chat page", why="Shows your conversations; sending goes through the stream API.")
-@login_required
-@require_GET
+@operation("The chat page", why="Shows your conversations; sending goes through the stream API.")
 def conversation_list(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, TEMPLATE, _page(request, conversation=None))
 
 
 @operation(
-    Kind.PAGE,
     "One conversation",
-    why="Shows a conversation; under htmx, its thread with the list and usage (after a streamed answer).",
+    why="Shows a conversation; under htmx, its thread with the list and usage (after a streamed answer), "
+    "or the list and usage alone (as an answer starts).",
 )
-@login_required
-@require_GET
 def conversation_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    conversation = get_object_or_404(Conversation, user=request.user, pk=pk)
+    conversation = get_object_or_404(_mine(request), pk=pk)
     context = _page(request, conversation=conversation)
     if request.htmx:
-        response = render(request, TEMPLATE + "#chat-refresh", context)
-    else:
-        response = render(request, TEMPLATE, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+        # When a stream starts, the page asks for the sidebar alone: the thread is still streaming.
+        partial = "#chat-side-refresh" if request.htmx.target == "conversation-list" else "#chat-refresh"
+        response = render(request, TEMPLATE + partial, context)
+        patch_vary_headers(response, ["HX-Target"])
+        return response
+    return render(request, TEMPLATE, context)
 
 
 @operation(
-    Kind.ACTION,
     "Send a message and wait for the whole answer",
     why="The chat form without JavaScript: a plain POST that redirects back to the conversation.",
+    methods=["POST"],
 )
-@login_required
-@require_POST
 def message_create(request: AuthedHttpRequest) -> HttpResponse:
     form = MessageForm(request.POST)
     conversation_id = form.data.get("conversation_id") or None
     conversation = None
     if conversation_id and str(conversation_id).isdigit():
-        conversation = get_object_or_404(Conversation, user=request.user, pk=int(conversation_id))
-    if not flag_is_active("chat"):
-        form.add_error(None, "Chat is switched off for now. Please try again later.")
-    elif form.is_valid():
+        conversation = get_object_or_404(_mine(request), pk=int(conversation_id))
+    if form.is_valid():
         try:
             turn = services.chat_turn_begin(
                 user=request.user,
+                team=_team(request),
                 text=form.cleaned_data["message"],
                 conversation_id=conversation.pk if conversation else None,
             )
         except Conversation.DoesNotExist:
             raise Http404("No such conversation.") from None
-        except services.QuotaExceeded as exceeded:
-            form.add_error(
-                None,
-                f"You have used today's {exceeded.limit} chat messages. The quota resets at midnight UTC.",
-            )
+        except (services.ChatUnavailable, services.QuotaExceeded) as refused:
+            form.add_error(None, refused.message)
         else:
             last = services.chat_reply_complete(turn=turn, provider=chat_provider())
             if last.name == "error":
@@ -101,14 +103,12 @@ def message_create(request: AuthedHttpRequest) -> HttpResponse:
 
 
 @operation(
-    Kind.ACTION,
     "Delete a conversation",
     why="A button on our page: htmx removes the row, a plain POST redirects back.",
+    methods=["POST"],
 )
-@login_required
-@require_POST
 def conversation_delete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    if not services.conversation_delete(user=request.user, conversation_id=pk):
+    if not services.conversation_delete(user=request.user, team=_team(request), conversation_id=pk):
         raise Http404("No such conversation.")
     messages.success(request, "Conversation deleted.")
     open_one = reverse("chat:conversation_detail", kwargs={"pk": pk})

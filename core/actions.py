@@ -9,7 +9,8 @@ connection) is handled here once, for every action:
 - under htmx the answer is a 200 carrying a friendly alert, inserted at the top of the element that
   made the request (`HX-Retarget: this`, `HX-Reswap: afterbegin`): the user's form and its input
   stay as they were, and htmx 2 swaps it (it would ignore a 5xx);
-- without JavaScript the answer is a full page saying the same, with a 503 and a way back.
+- without JavaScript the answer is a full page saying the same, with a 503 and a way back;
+- both are rendered without the database (core.errors), which may be what failed.
 
     @action_errors
     @login_required
@@ -22,15 +23,13 @@ from collections.abc import Callable
 
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils.http import url_has_allowed_host_and_scheme
+
+from core.errors import service_unavailable_response
 
 logger = logging.getLogger("twofold.actions")
 
 # Errors that are ours, not the user's, and pass: worth a "try again" rather than a 500.
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (DatabaseError,)
-
-ERROR_MESSAGE = "Something went wrong on our side and nothing was changed. Please try again in a moment."
 
 
 def action_errors[**P](view: Callable[P, HttpResponse]) -> Callable[P, HttpResponse]:
@@ -50,17 +49,5 @@ def action_errors[**P](view: Callable[P, HttpResponse]) -> Callable[P, HttpRespo
 
 
 def action_error_response(request: HttpRequest) -> HttpResponse:
-    if getattr(request, "htmx", False):
-        response = render(request, "core/action_error.html#action-error", {"message": ERROR_MESSAGE})
-        response["HX-Retarget"] = "this"
-        response["HX-Reswap"] = "afterbegin"
-        return response
-    referer = request.headers.get("Referer", "")
-    back = (
-        referer
-        if referer and url_has_allowed_host_and_scheme(referer, {request.get_host()}, request.is_secure())
-        else "/"
-    )
-    response = render(request, "core/action_error.html", {"message": ERROR_MESSAGE, "back": back}, status=503)
-    response["Retry-After"] = "5"
-    return response
+    # The same answer as for a database error raised outside any action (core.errors.server_error).
+    return service_unavailable_response(request)

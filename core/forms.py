@@ -4,9 +4,7 @@ import copy
 from typing import Any
 
 from django import forms
-from django.forms.renderers import DjangoTemplates
 from django.forms.utils import flatatt
-from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
@@ -68,49 +66,3 @@ class LongChoiceField(forms.TypedChoiceField):
         result: LongChoiceField = forms.Field.__deepcopy__(self, memo)
         result._choices = self._choices  # type: ignore[attr-defined]  # set by ChoiceField.__init__
         return result
-
-
-# Widgets whose template is exactly Django's `input.html`, and the textarea.
-_INPUT_TEMPLATES = frozenset(
-    f"django/forms/widgets/{name}.html" for name in ("text", "email", "password", "number", "url", "hidden")
-)
-_TEXTAREA_TEMPLATE = "django/forms/widgets/textarea.html"
-
-
-def _widget_attrs(attrs: dict[str, Any]) -> SafeString:
-    """Django's `attrs.html`: `False` leaves an attribute out, `True` writes its bare name."""
-    return SafeString(
-        "".join(
-            format_html(" {}", name) if value is True else format_html(' {}="{}"', name, str(value))
-            for name, value in attrs.items()
-            if value is not False
-        )
-    )
-
-
-class FormRenderer(DjangoTemplates):
-    """Django's form renderer (`FORM_RENDERER`), with `<input>` and `<textarea>` written in Python.
-
-    Each widget costs a template render with an included attribute loop, about 0.1 ms here: a third of
-    the profile action's form. The markup is exactly what Django's templates write (tested against
-    them); every other template (selects, checkboxes, field and error templates) is left to Django.
-    """
-
-    def render(self, template_name: str, context: dict[str, Any], request: HttpRequest | None = None) -> str:
-        widget = context.get("widget")
-        if widget is None:
-            return super().render(template_name, context, request)
-        if template_name in _INPUT_TEMPLATES:
-            value = (
-                SafeString() if widget["value"] is None else format_html(' value="{}"', str(widget["value"]))
-            )
-            attrs = _widget_attrs(widget["attrs"])
-            return format_html(
-                '<input type="{}" name="{}"{}{}>', widget["type"], widget["name"], value, attrs
-            )
-        if template_name == _TEXTAREA_TEMPLATE:
-            text = widget["value"] or ""
-            return format_html(
-                '<textarea name="{}"{}>\n{}</textarea>', widget["name"], _widget_attrs(widget["attrs"]), text
-            )
-        return super().render(template_name, context, request)

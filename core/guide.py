@@ -27,7 +27,7 @@ class GuideRow:
     summary: str
     why: str
     methods: tuple[str, ...]  # empty when the view accepts any method
-    path: str  # e.g. "/dashboard/posts/<int:pk>/edit/"
+    path: str  # e.g. "/dashboard/posts/<id:pk>/edit/"
     name: str
     try_url: str  # "" when there is nothing a person can open
 

@@ -1,19 +1,42 @@
-"""Every routed view declares what kind of operation it is; the "Action or API?" guide is built from these.
+"""The action primitive: one decorator declares what a routed view is and gives it what that kind needs.
 
-    @operation(Kind.ACTION, "Update your profile", why="Called from our page; works without JavaScript.")
-    def profile_edit(request): ...
+    @operation("Write a post", why="A form on our own page; works without JavaScript.", methods=["POST"])
+    def post_create(request: AuthedHttpRequest) -> HttpResponse: ...
 
-DRF views take the same decorator on the class. Views we do not write (Django's auth views) are
-declared where they are routed: `declare(LoginView.as_view(...), Kind.PAGE, ...)`. A test walks the
-URLconf and fails for any routed view without a declaration, so the guide cannot drift from the code.
+The kind is inferred where it is evident, so only what needs saying is said: a DRF view or an async
+view is an API endpoint, a view that only answers GET is a page, anything else is an action (pass
+`kind=` where the evident answer is wrong: a health check is an API endpoint though it only answers GET).
+
+What each kind gets, for a function view:
+- every one: the methods it answers (`methods`, default GET), HEAD wherever GET is (load balancers and
+  uptime monitors send HEAD);
+- pages and actions: `login_required` unless `public=True` (`staff=True`: staff only, others get a 403),
+  and `Vary: HX-Request`, since under htmx they may answer a partial at the same URL;
+- actions: `core.actions.action_errors`, the friendly answer to a transient failure of ours;
+- API endpoints: nothing more: they authenticate themselves (DRF, a bearer token, a signature).
+
+DRF views take the same decorator on the class (a declaration only: DRF does the rest). Views we do
+not write (Django's auth views) are declared where they are routed: `declare(LoginView.as_view(), ...)`.
+A test walks the URLconf and fails for any routed view without a declaration, so the guide built from
+these cannot drift from the code.
 """
 
-from collections.abc import Callable, Iterator
+import functools
+import inspect
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.views.decorators.http import require_http_methods
+from django.views.decorators.vary import vary_on_headers
+from rest_framework.views import APIView
+
+from core.actions import action_errors
 
 ATTRIBUTE = "twofold_operation"
 
@@ -34,23 +57,73 @@ class Operation:
     try_at: str = ""
 
 
-def operation[V: Callable[..., Any] | type](
-    kind: Kind, summary: str, *, why: str, try_at: str = ""
+type View = Callable[..., Any]
+
+
+def staff_required[V: View](view: V) -> V:
+    """Anonymous people are sent to log in; signed-in people who are not staff get a 403."""
+
+    @functools.wraps(view)
+    def check(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not request.user.is_staff:
+            raise PermissionDenied("Staff only.")
+        return cast(HttpResponse, view(request, *args, **kwargs))
+
+    return cast(V, login_required(check))
+
+
+def infer_kind(view: View | type, methods: Sequence[str]) -> Kind:
+    """API for a DRF view or an async view, a page for a GET-only view, else an action."""
+    if isinstance(view, type):
+        if issubclass(view, APIView):
+            return Kind.API
+        raise TypeError(f"Say what kind of operation {view.__name__} is: kind=Kind.…")
+    if inspect.iscoroutinefunction(view):
+        return Kind.API
+    if {method.upper() for method in methods} <= {"GET", "HEAD"}:
+        return Kind.PAGE
+    return Kind.ACTION
+
+
+def operation[V: View | type](
+    summary: str,
+    *,
+    why: str,
+    methods: Sequence[str] = ("GET",),
+    kind: Kind | None = None,
+    public: bool = False,
+    staff: bool = False,
+    try_at: str = "",
 ) -> Callable[[V], V]:
-    """Declare the kind of operation a view (function or DRF class) performs, and why it is that kind."""
+    """Declare a routed view (function or DRF class) and apply what its kind needs (module docstring)."""
 
     def decorate(view: V) -> V:
-        setattr(view, ATTRIBUTE, Operation(kind, summary, why, try_at))
-        return view
+        declared = Operation(kind or infer_kind(view, methods), summary, why, try_at)
+        if isinstance(view, type):
+            setattr(view, ATTRIBUTE, declared)
+            return view
+        allowed = [method.upper() for method in methods]
+        if "GET" in allowed and "HEAD" not in allowed:
+            allowed.append("HEAD")
+        wrapped: View = require_http_methods(allowed)(view)
+        if declared.kind is not Kind.API:
+            wrapped = vary_on_headers("HX-Request")(wrapped)
+            if staff:
+                wrapped = staff_required(wrapped)
+            elif not public:
+                wrapped = login_required(wrapped)
+            if declared.kind is Kind.ACTION:
+                wrapped = action_errors(wrapped)
+        setattr(wrapped, ATTRIBUTE, declared)
+        return cast(V, wrapped)
 
     return decorate
 
 
-def declare[V: Callable[..., Any] | type](
-    view: V, kind: Kind, summary: str, *, why: str, try_at: str = ""
-) -> V:
-    """The same declaration for a view routed from someone else's code."""
-    return operation(kind, summary, why=why, try_at=try_at)(view)
+def declare[V: View | type](view: V, kind: Kind, summary: str, *, why: str, try_at: str = "") -> V:
+    """The declaration alone, for a view routed from someone else's code (it handles its own methods)."""
+    setattr(view, ATTRIBUTE, Operation(kind, summary, why, try_at))
+    return view
 
 
 def operation_of(callback: Callable[..., Any]) -> Operation | None:
@@ -64,7 +137,7 @@ def operation_of(callback: Callable[..., Any]) -> Operation | None:
 
 @dataclass(frozen=True)
 class Route:
-    pattern: str  # e.g. "/api/v1/posts/<int:pk>/"
+    pattern: str  # e.g. "/api/v1/posts/<id:pk>/"
     name: str  # e.g. "api:post_detail"
     callback: Callable[..., Any]
     operation: Operation | None

@@ -6,9 +6,9 @@ app_name = "core"
 
 urlpatterns = [
     path("", views.landing, name="landing"),
-    path("pricing/", views.pricing, name="pricing"),
     path("guide/", views.guide, name="guide"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("status/", views.status_page, name="status"),
 ]

@@ -1,5 +1,6 @@
 from accounts.models import User
 from posts.models import Post
+from teams.services import personal_team_ensure
 
 DEMO_POSTS = [
     (
@@ -21,5 +22,6 @@ def seed() -> None:
     author = User.objects.filter(email="demo@example.com").first()
     if author is None:
         return
+    team = personal_team_ensure(user=author)
     for title, body in DEMO_POSTS:
-        Post.objects.get_or_create(author=author, title=title, defaults={"body": body})
+        Post.objects.get_or_create(author=author, title=title, defaults={"body": body, "team": team})

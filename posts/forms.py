@@ -1,6 +1,7 @@
 from django import forms
 
 from posts.models import Post
+from posts.rules import BODY_HELP, BODY_MESSAGES, TITLE_MESSAGES
 
 
 class PostForm(forms.ModelForm[Post]):
@@ -13,9 +14,12 @@ class PostForm(forms.ModelForm[Post]):
                 attrs={"rows": 4, "placeholder": "Write in Markdown: **bold**, _italic_, lists…"}
             ),
         }
-        help_texts = {"body": "Markdown. Raw HTML is removed."}
-        # Form fields strip whitespace: a title of spaces is a missing title.
-        error_messages = {
-            "title": {"required": "Give your post a title."},
-            "body": {"required": "Write something in the body."},
-        }
+        help_texts = {"body": BODY_HELP}
+        # Form fields strip whitespace: a title of spaces is a missing title (as in the API).
+        error_messages = {"title": TITLE_MESSAGES, "body": BODY_MESSAGES}
+
+
+class PostSearchForm(forms.Form):
+    """The staff panel's search over every post."""
+
+    q = forms.CharField(required=False, max_length=100, label="Search")

@@ -10,6 +10,9 @@ each HTTP request by the view that will serve it:
 - every other request goes to Django's **WSGI handler**, called once in a small thread pool with
   the whole request body, its response collected in that thread and sent back in one piece.
 
+Both kinds get the same body limit first (WEB_MAX_BODY_BYTES): a larger body is answered 413 before
+it is read, or as soon as a chunked one passes the limit.
+
 That keeps a single server command (`uvicorn saas.server:app`) and a single Django project, with no
 second process or proxy. `make bench` measures the bare view through it against gunicorn.
 """
@@ -17,6 +20,7 @@ second process or proxy. `make bench` measures the bare view through it against 
 import asyncio
 import functools
 import io
+import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -28,19 +32,32 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saas.settings")
 django.setup(set_prefix=False)
 
+from django.conf import settings  # noqa: E402
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
+from core.checks import MISSING_SECRET_KEY  # noqa: E402
+
+try:
+    settings.SECRET_KEY  # noqa: B018  (no server without a key: Django raises on an empty one)
+except ImproperlyConfigured as error:
+    raise ImproperlyConfigured(MISSING_SECRET_KEY) from error
+
 from asgiref.sync import iscoroutinefunction  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.urls import Resolver404, get_resolver  # noqa: E402
+
+from core.request_id import bind_asgi  # noqa: E402
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Mapping[str, Any]], Awaitable[None]]
 
-# A request body larger than this is refused before it reaches Django (Django's own limits apply
-# below it). Stripe webhooks and API calls are far smaller.
-MAX_BODY_BYTES = int(os.environ.get("WEB_MAX_BODY_BYTES", 10 * 1024 * 1024))
+# A request body larger than this (settings.WEB_MAX_BODY_BYTES, also Django's DATA_UPLOAD_MAX_MEMORY_SIZE)
+# is refused before it reaches Django, on every path. Stripe webhooks and API calls are far smaller.
+MAX_BODY_BYTES: int = settings.WEB_MAX_BODY_BYTES
 WSGI_THREADS = int(os.environ.get("WEB_THREADS", "4"))
 
 wsgi_handler = WSGIHandler()
@@ -131,8 +148,15 @@ def declared_length(scope: Scope) -> int:
     return 0
 
 
-async def read_body(receive: Receive) -> bytes | None:
-    """The whole request body, or None when the client left or sent more than MAX_BODY_BYTES."""
+async def read_body(scope: Scope, receive: Receive) -> bytes | None:
+    """The whole request body, or None when the client left or sent more than MAX_BODY_BYTES.
+
+    A declared length over the limit is refused before a byte is read; a chunked body (no length
+    declared) is counted as it arrives and cut off as soon as it passes the limit, so a huge upload
+    costs the server at most MAX_BODY_BYTES of memory and none of disk.
+    """
+    if declared_length(scope) > MAX_BODY_BYTES:
+        return None
     body = bytearray()
     while True:
         message = await receive()
@@ -145,22 +169,31 @@ async def read_body(receive: Receive) -> bytes | None:
             return bytes(body)
 
 
-async def plain_response(send: Send, status: int, text: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"text/plain; charset=utf-8")],
-        }
-    )
+async def too_large_response(scope: Scope, send: Send) -> None:
+    """413, in JSON `{"detail": ...}` on the API (what its clients parse), a line of text elsewhere.
+
+    The body was not read, so the connection cannot carry another request: `Connection: close` makes
+    uvicorn close it right after this answer (left to keep-alive, it would wait for its idle timeout),
+    and the client's upload ends there too.
+    """
+    detail = f"Request body too large: the limit is {MAX_BODY_BYTES} bytes."
+    if scope["path"].startswith("/api/"):
+        content_type, text = b"application/json", json.dumps({"detail": detail}).encode()
+    else:
+        content_type, text = b"text/plain; charset=utf-8", detail.encode()
+    headers = [
+        (b"content-type", content_type),
+        (b"content-length", str(len(text)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": text})
 
 
 async def serve_wsgi(scope: Scope, receive: Receive, send: Send) -> None:
-    # A declared length over the limit is refused before a byte of the body is read.
-    body = None if declared_length(scope) > MAX_BODY_BYTES else await read_body(receive)
+    body = await read_body(scope, receive)
     if body is None:
-        await plain_response(send, 413, b"Request body too large.")
+        await too_large_response(scope, send)
         return
     loop = asyncio.get_running_loop()
     status, headers, chunks = await loop.run_in_executor(executor, run_wsgi, build_environ(scope, body))
@@ -170,6 +203,30 @@ async def serve_wsgi(scope: Scope, receive: Receive, send: Send) -> None:
     for chunk in chunks[:-1]:
         await send({"type": "http.response.body", "body": chunk, "more_body": True})
     await send({"type": "http.response.body", "body": chunks[-1] if chunks else b""})
+
+
+async def serve_asgi(scope: Scope, receive: Receive, send: Send) -> None:
+    """Django's ASGI handler, given a body already read within the limit.
+
+    Left to itself the handler reads the whole body, spooling it to disk, before any view can refuse
+    it: a 2 GB upload to the stream endpoint would be written out before its 401. Here it is read (and
+    cut off) first, then replayed as one message; later receives go to the client, so the handler
+    still hears a disconnect while it streams.
+    """
+    body = await read_body(scope, receive)
+    if body is None:
+        await too_large_response(scope, send)
+        return
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    await asgi_handler(scope, replay, send)
 
 
 async def lifespan(receive: Receive, send: Send) -> None:
@@ -184,8 +241,12 @@ async def lifespan(receive: Receive, send: Send) -> None:
 
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "http":
+        scope, send = bind_asgi(scope, send)  # X-Request-ID here too: the access log and our own 413
     if scope["type"] == "http" and not is_async_path(scope["path"]):
         await serve_wsgi(scope, receive, send)
+    elif scope["type"] == "http":
+        await serve_asgi(scope, receive, send)
     elif scope["type"] == "lifespan":
         await lifespan(receive, send)
     else:

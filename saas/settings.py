@@ -5,6 +5,7 @@ email); production turns them into PostgreSQL, Redis and SMTP through the variab
 `.env.example`. Nothing exists only in production.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -18,13 +19,12 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 DEBUG: bool = env.bool("DJANGO_DEBUG", default=False)
 TESTING: bool = env.bool("TWOFOLD_TESTING", default=False)
 
+# Without a key outside debug, the settings still load, so commands that read only the code
+# (`manage.py routes`) work on a fresh clone; `check`, `migrate` and the server refuse (core/checks.py,
+# saas/server.py), and Django itself refuses to sign anything with an empty key.
 SECRET_KEY: str = env.str("DJANGO_SECRET_KEY", default="") or (
     "django-insecure-twofold-development-only-key" if DEBUG else ""
 )
-if not SECRET_KEY:
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=true for local development).")
 
 ALLOWED_HOSTS: list[str] = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list(
@@ -44,16 +44,22 @@ INSTALLED_APPS = [
     "django_htmx",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files: the CSP allows only 'self'
     "django_tasks_db",
-    "accounts",
+    "axes",
+    # The platform first, then the feature apps. Each app mounts its own URLs and adds its links, cards,
+    # tabs and limits from its AppConfig.ready() (core.registry): removing one is deleting its line here.
     "core",
+    "accounts",
+    "teams",  # the tenant the features' data belongs to: beneath them, like accounts
     "billing",
     "chat",
+    "posts",
     "staff",
-    "posts",  # actions: posts (issue 3)
 ]
 
 MIDDLEWARE = [
+    "core.request_id.RequestIdMiddleware",  # first: every response carries X-Request-ID, /healthz too
     "core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -61,21 +67,20 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.sessions.SessionActivityMiddleware",  # the security page's "last seen", once a minute
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.StaffTwoFactorMiddleware",  # STAFF_REQUIRE_2FA: no staff panel without it
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.HtmxLoginRedirectMiddleware",
     "core.middleware.HtmxMessagesMiddleware",
     "core.middleware.UserTimezoneMiddleware",
+    # Last, as axes asks: turns a locked login's answer into a 429 with Retry-After.
+    "axes.middleware.AxesMiddleware",
 ]
 
-# --- bench: `make bench` serves bench.urls (saas.urls plus a bare view); production never sets this.
-ROOT_URLCONF: str = env.str("DJANGO_ROOT_URLCONF", default="saas.urls")
-# --- end bench
-# --- bench: inputs and textareas rendered without a template each (core.forms.FormRenderer, same markup).
-FORM_RENDERER = "core.forms.FormRenderer"
-# --- end bench
+ROOT_URLCONF = "saas.urls"
 WSGI_APPLICATION = "saas.wsgi.application"
 ASGI_APPLICATION = "saas.asgi.application"
 
@@ -91,8 +96,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "core.context_processors.site",
-                "billing.context_processors.billing",  # billing: plan and payment-failed banner
-                "staff.context_processors.flags",  # actions: feature flags in every template (issue 3)
+                "core.context_processors.flags",  # feature flags in every template
+                "core.context_processors.platform",  # what the installed apps add (core.registry)
             ],
         },
     },
@@ -154,12 +159,41 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed logins: per account and per client address, within a sliding window.
-LOGIN_THROTTLE = {
-    "window_seconds": env.int("LOGIN_THROTTLE_WINDOW", default=900),
-    "slow_after": 3,  # failures before each attempt is slowed down
-    "lock_after": env.int("LOGIN_THROTTLE_LIMIT", default=5),  # failures before attempts are refused
-    "lockout_seconds": env.int("LOGIN_THROTTLE_LOCKOUT", default=900),
+# Failed logins, on every path that takes a password (accounts/services.py): django-axes in front of the
+# backends, counting per canonical email and per client address, each locked after AXES_FAILURE_LIMIT
+# failures for AXES_COOLOFF_TIME after its last one.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_LOCKOUT_SECONDS: int = env.int("LOGIN_THROTTLE_LOCKOUT", default=900)
+AXES_FAILURE_LIMIT: int = env.int("LOGIN_THROTTLE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_LOCKOUT_SECONDS)
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # one count for every process, row-locked
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # two counters, either one locks
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.services.login_username"  # the canonical email
+AXES_CLIENT_IP_CALLABLE = "accounts.services.login_client_ip"  # REMOTE_ADDR, as the server resolved it
+AXES_LOCKOUT_CALLABLE = "accounts.services.login_lockout_response"
+# A refused attempt while locked does not push the end of the lock further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Not axes' reset on success: it clears the address's counter too (accounts.services.login_attempts_clear).
+AXES_RESET_ON_SUCCESS = False
+AXES_DISABLE_ACCESS_LOG = True  # counters only; no row per successful login
+# Password-reset emails, per canonical address and per client address (cache counters).
+PASSWORD_RESET_THROTTLE = {
+    "window_seconds": env.int("PASSWORD_RESET_WINDOW", default=3600),
+    "per_email": env.int("PASSWORD_RESET_PER_EMAIL", default=3),
+    "per_ip": env.int("PASSWORD_RESET_PER_IP", default=10),
+}
+# Two-factor (docs/two-factor.md). A deploy setting, not a feature flag: a flag is switched from the
+# staff panel, by the very staff accounts this protects, so a stolen password could switch it off.
+STAFF_REQUIRE_2FA: bool = env.bool("STAFF_REQUIRE_2FA", default=False)
+SECOND_STEP_SECONDS: int = env.int("SECOND_STEP_SECONDS", default=300)
+SECOND_FACTOR_THROTTLE = {
+    "window_seconds": env.int("SECOND_FACTOR_WINDOW", default=900),
+    "per_account": env.int("SECOND_FACTOR_PER_ACCOUNT", default=5),
+    "per_ip": env.int("SECOND_FACTOR_PER_IP", default=20),
 }
 ADMIN_URL: str = env.str("DJANGO_ADMIN_URL", default="control-room/").strip("/") + "/"
 
@@ -178,6 +212,10 @@ if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
     }
 DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="Twofold <hello@twofold.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Email verification links (accounts.verification): how long one works, and how many a person may ask for.
+EMAIL_VERIFY_MAX_AGE: int = env.int("EMAIL_VERIFY_MAX_AGE", default=3 * 24 * 3600)
+EMAIL_VERIFY_THROTTLE = {"per_user": env.int("EMAIL_VERIFY_PER_HOUR", default=3), "window_seconds": 3600}
 
 DEMO_PASSWORD: str = env.str("DEMO_PASSWORD", default="twofold-demo")
 
@@ -230,6 +268,12 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# One limit on request bodies, kept in one place: the production server refuses a larger body before
+# reading it (saas/server.py), and Django (forms, request.body) and the API's JSON parser refuse it
+# under any other server. There are no file uploads, so Django's form-data limit is the whole body.
+WEB_MAX_BODY_BYTES: int = env.int("WEB_MAX_BODY_BYTES", default=10 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = WEB_MAX_BODY_BYTES
+
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -239,11 +283,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],  # depth- and size-limited (core.jsonparse)
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
+    # Throttles key on REMOTE_ADDR only. The server already set it from X-Forwarded-For when, and only
+    # when, the request came through a trusted proxy (uvicorn's FORWARDED_ALLOW_IPS); without this DRF
+    # would read the raw header, and rotating it would escape every throttle.
+    "NUM_PROXIES": 0,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),
         "user": env.str("API_THROTTLE_USER", default="600/min"),
@@ -255,6 +303,18 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "The JSON API of Twofold: token auth for mobile and other clients.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # "Try it out" keeps the bearer token across reloads of the docs page.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True},
+    # A team member's role, named apart from a chat message's role (user/assistant).
+    "ENUM_NAME_OVERRIDES": {"TeamRoleEnum": "teams.models.Role"},
+    # The 400/401/403/404/413/429 answers that come from the layers around the views (saas/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "saas.openapi.add_error_responses",
+    ],
 }
 
 # --- Integrations (each one optional: unset keys switch to a local mode) -----------------------
@@ -263,6 +323,9 @@ STRIPE_PUBLISHABLE_KEY: str = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET: str = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_PRICE_PRO: str = env.str("STRIPE_PRICE_PRO", default="price_pro_demo")
 STRIPE_API_BASE: str = env.str("STRIPE_API_BASE", default="")
+# Without a Stripe key: the offline simulation (free "upgrades", for trying the app) or billing off.
+# Never on by accident in production; `check --deploy` warns when it is on (billing.W001).
+BILLING_SIMULATION: bool = env.bool("BILLING_SIMULATION", default=DEBUG)
 
 ANTHROPIC_API_KEY: str = env.str("ANTHROPIC_API_KEY", default="")
 ANTHROPIC_BASE_URL: str = env.str("ANTHROPIC_BASE_URL", default="")
@@ -307,11 +370,56 @@ OAUTH_PROVIDERS: dict[str, dict[str, str]] = {
 }
 
 # --- Logging ----------------------------------------------------------------------------------
+# Every line carries the request id (core.request_id). LOG_FORMAT=json: one JSON object per line, for
+# log drains; uvicorn's own loggers are taken over too, so the production command's output is uniform.
+LOG_FORMAT: str = env.str("LOG_FORMAT", default="text")
+_log_handler = {
+    "class": "logging.StreamHandler",
+    "formatter": "json" if LOG_FORMAT == "json" else "plain",
+    "filters": ["request_id"],
+}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "core.request_id.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "core.request_id.JsonFormatter"},
+    },
+    "handlers": {"console": _log_handler},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    # axes logs every failure at WARNING (kept) and its bookkeeping at INFO (not).
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "uvicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "uvicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
+if LOG_FORMAT == "json":
+    import logging
+
+    logging.captureWarnings(True)  # Python warnings as JSON lines too (py.warnings), not bare stderr text
+
+# --- Error reporting (optional) ----------------------------------------------------------------
+# SENTRY_DSN set: unhandled errors and error log lines go to Sentry (or any Sentry-compatible
+# service), tagged with the request id. Unset: the SDK is not even imported.
+SENTRY_DSN: str = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    from core.request_id import sentry_before_send
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration()],
+        # Only what we name: auto-enabling would import every SDK it knows (anthropic alone costs seconds
+        # at start-up) to patch it.
+        auto_enabling_integrations=False,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production" if not DEBUG else "development"),
+        release=env.str("SENTRY_RELEASE", default="") or None,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,
+        before_send=sentry_before_send,
+    )

@@ -12,7 +12,3 @@ class FlagMessageForm(forms.Form):
     def clean_message(self) -> str:
         message: str = self.cleaned_data["message"]
         return message.strip()
-
-
-class PostSearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=100, label="Search")

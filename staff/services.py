@@ -4,9 +4,9 @@ flag cache when it commits, so every process serving the app sees it within seco
 from django.db import transaction
 
 from accounts.models import User
-from staff.audit import audit_record
-from staff.flags import DEFAULTS, flags_invalidate
-from staff.models import Flag
+from core.audit import audit_record
+from core.flags import DEFAULTS, flags_invalidate
+from core.models import Flag
 
 
 def _flag_for_update(name: str) -> Flag:

@@ -2,7 +2,7 @@
 
 import json
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
@@ -32,6 +32,7 @@ def plain(request: HttpRequest) -> HttpResponse:
     return HttpResponse("the same body for GET and HEAD")
 
 
+@csrf_exempt
 async def async_echo(request: HttpRequest) -> HttpResponse:
     return HttpResponse(json.dumps(report(request)), content_type="application/json")
 
@@ -40,4 +41,13 @@ urlpatterns = [
     path("echo/<path:rest>", echo),
     path("plain/", plain),
     path("async/", async_echo),
+    path("api/async/", async_echo),
 ]
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    # The project's branded 404 links to pages this URLconf does not have.
+    return HttpResponseNotFound("Not Found")
+
+
+handler404 = not_found

@@ -1,4 +1,5 @@
-// The little JavaScript Twofold needs besides htmx: dismissable toasts and the theme switch.
+// The little JavaScript Twofold needs besides htmx: dismissable toasts, the theme switch, and the phone
+// menu's aria-expanded (the menu itself is a popover and opens without JavaScript).
 (() => {
   const TOAST_MS = 5000;
   const arm = (toast) => {
@@ -18,10 +19,21 @@
       const dark = root.dataset.theme
         ? root.dataset.theme === "dark"
         : matchMedia("(prefers-color-scheme: dark)").matches;
-      root.dataset.theme = dark ? "light" : "dark";
-      try { localStorage.setItem("theme", root.dataset.theme); } catch (e) { /* private mode */ }
+      const wanted = dark ? "light" : "dark";
+      // Choosing what the system shows drops the override, so the page follows the system again.
+      const system = matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+      root.dataset.theme = wanted;
+      try {
+        if (wanted === system) localStorage.removeItem("theme"); else localStorage.setItem("theme", wanted);
+      } catch (e) { /* private mode */ }
     }
   });
+  const menu = document.getElementById("site-nav");
+  const menuButton = document.querySelector("[popovertarget=site-nav]");
+  if (menu && menuButton) {
+    menuButton.setAttribute("aria-expanded", "false");
+    menu.addEventListener("toggle", (event) => menuButton.setAttribute("aria-expanded", String(event.newState === "open")));
+  }
   // An action's earlier "please try again" alert goes away when the user tries again.
   document.addEventListener("htmx:beforeRequest", (event) => {
     event.detail.elt.querySelectorAll(":scope > [data-action-error]").forEach((node) => node.remove());
@@ -40,7 +52,8 @@
     const span = document.createElement("span");
     span.textContent = text;
     const close = document.createElement("button");
-    close.type = "button"; close.className = "toast-close"; close.dataset.toastClose = ""; close.textContent = "×";
+    close.type = "button"; close.className = "toast-close"; close.dataset.toastClose = "";
+    close.innerHTML = '<svg width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" aria-hidden="true"><path d="M18 6 6 18M6 6l12 12"/></svg>';
     close.setAttribute("aria-label", "Dismiss");
     toast.append(span, close);
     box.append(toast);

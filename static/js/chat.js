@@ -1,10 +1,14 @@
 // The chat page's streaming: POST the message to the stream API, read the server-sent events with
-// fetch and a reader, show each delta as it arrives. Model output is untrusted: while streaming it is
-// only ever added as text nodes; when the answer is done the server's sanitized Markdown replaces it.
+// fetch and a reader, render each delta as it arrives. Model output is untrusted: while streaming it is
+// rendered by markdown.js, which only builds allowed elements and text nodes; when the answer is done
+// the server's sanitized Markdown replaces it. The conversation list and the usage meter are fetched
+// again from the server when the stream starts (the message is stored and counted then) and ends.
 // Without JavaScript the same form posts to a plain action and the page comes back with the answer.
 const form = document.getElementById("chat-form");
 
 if (form) {
+  // The same module the page loads with its own <script> (one instance, by its hashed URL).
+  const { renderMarkdown } = await import(form.dataset.markdownUrl);
   const textarea = form.querySelector("textarea[name=message]");
   const conversationInput = form.querySelector("input[name=conversation_id]");
   const sendButton = form.querySelector("[data-send]");
@@ -27,7 +31,7 @@ if (form) {
     const article = document.createElement("article");
     article.className = `msg msg-${role}`;
     const body = document.createElement("div");
-    body.className = "msg-body";
+    body.className = role === "user" ? "msg-body" : "msg-body prose";
     body.textContent = text;
     article.append(body);
     thread().querySelector(".chat-empty")?.remove();
@@ -44,11 +48,12 @@ if (form) {
     article.querySelector(".msg-body").classList.remove("streaming");
   }
 
-  // Re-render the thread, the conversation list and the usage meter from the server.
-  function refresh() {
+  // Re-render the thread (or, mid-stream, only the conversation list), the list and the usage meter
+  // from the server.
+  function refresh(target = "#chat-thread") {
     const id = conversationInput.value;
     if (id && window.htmx) {
-      htmx.ajax("GET", `${form.dataset.conversationUrl}${id}/`, { target: "#chat-thread", swap: "outerHTML" });
+      htmx.ajax("GET", `${form.dataset.conversationUrl}${id}/`, { target, swap: "outerHTML" });
     }
   }
 
@@ -70,6 +75,9 @@ if (form) {
     const answer = bubble("assistant", "");
     const body = answer.querySelector(".msg-body");
     body.classList.add("streaming");
+    let said = "";
+    let drawing = 0;
+    const draw = () => { drawing = 0; renderMarkdown(body, said, true); scrollDown(); };
     textarea.value = "";
     setStatus("");
     setBusy(true);
@@ -110,9 +118,10 @@ if (form) {
           if (event.name === "start") {
             conversationInput.value = event.data.conversation_id;
             history.replaceState(null, "", `${form.dataset.conversationUrl}${event.data.conversation_id}/`);
+            refresh("#conversation-list");
           } else if (event.name === "delta") {
-            body.append(event.data.text);
-            scrollDown();
+            said += event.data.text;
+            drawing ||= setTimeout(draw, 40);  // one render per 40 ms, however many deltas (not rAF: it pauses where nothing paints)
           } else if (event.name === "error") {
             ended = true;
             mark(answer, event.data.detail, "danger");
@@ -133,6 +142,7 @@ if (form) {
         mark(answer, "Could not reach the server. Check your connection and try again.", "danger");
       }
     } finally {
+      if (drawing) { clearTimeout(drawing); draw(); }
       controller = null;
       setBusy(false);
       textarea.focus();

@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from accounts.models import ApiToken, User
@@ -44,10 +45,15 @@ def test_token_create_400_with_field_errors(
 
 
 def test_token_create_401_for_wrong_password_then_429_with_retry_after(client: Client, user: User) -> None:
-    for _ in range(3):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         response = client.post(TOKEN_URL, {"email": user.email, "password": "nope"}, "application/json")
         assert response.status_code == 401
-        assert response.json() == {"detail": "Invalid email or password."}
+        assert response.json() == {"detail": "That email and password do not match an account."}
+    response = client.post(TOKEN_URL, {"email": user.email, "password": "nope"}, "application/json")
+    assert response.status_code == 429  # the failure that reaches the limit already says so
+    # Said once, as the login page says it: no "Expected available in 900 seconds." after it.
+    assert response.json()["detail"].startswith("Too many failed attempts. Logging in is locked for about")
+    assert response.json()["detail"].endswith("minutes, or reset your password.")
 
     response = client.post(TOKEN_URL, {"email": user.email, "password": PASSWORD}, "application/json")
 
@@ -131,3 +137,64 @@ def test_schema_documents_the_api(client: Client, db: None) -> None:
 
     assert response.status_code == 200
     assert "/api/v1/auth/token/" in response.content.decode()
+
+
+def test_an_unknown_email_runs_the_password_hasher_too(
+    client: Client, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Counted, not timed: an unknown email costs one hash, as a known one does, so timing tells nothing.
+    from django.contrib.auth.hashers import MD5PasswordHasher
+
+    calls: list[str] = []
+    encode = MD5PasswordHasher.encode
+    monkeypatch.setattr(
+        MD5PasswordHasher, "encode", lambda self, pw, salt: calls.append(pw) or encode(self, pw, salt)
+    )
+
+    unknown = client.post(
+        TOKEN_URL, {"email": "nobody@example.com", "password": "guess-1"}, "application/json"
+    )
+    known = client.post(TOKEN_URL, {"email": user.email, "password": "guess-2"}, "application/json")
+
+    assert unknown.status_code == known.status_code == 401
+    assert unknown.json() == known.json()
+    assert calls.count("guess-1") == calls.count("guess-2") == 1
+
+
+def test_token_create_201_carries_location(client: Client, user: User) -> None:
+    response = client.post(TOKEN_URL, {"email": user.email, "password": PASSWORD}, "application/json")
+
+    assert response.status_code == 201
+    assert response["Location"] == "http://testserver" + TOKEN_URL
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("display_name", ["Ann"]),
+        ("display_name", {"first": "Ann"}),
+        ("display_name", True),
+        ("display_name", 12),
+        ("bio", ["a", "b"]),
+        ("bio", {"text": "x"}),
+        ("bio", False),
+        ("time_zone", ["UTC"]),
+        ("time_zone", {"zone": "UTC"}),
+        ("time_zone", True),
+        ("display_name", None),
+    ],
+)
+def test_me_patch_400_for_a_value_of_the_wrong_type(
+    client: Client, user: User, field: str, value: object
+) -> None:
+    _, raw = api_token_create(user=user, name="CLI")
+
+    # Sent with a valid change beside it: that one must not be stored either.
+    valid = {"bio": "Changed"} if field != "bio" else {"display_name": "Changed"}
+
+    response = client.patch("/api/v1/me/", {**valid, field: value}, "application/json", **bearer(raw))
+
+    assert response.status_code == 400
+    assert field in response.json()
+    user.refresh_from_db()
+    assert (user.display_name, user.bio, user.time_zone) == ("Ann", "", "UTC")

@@ -11,7 +11,7 @@ from django.test import Client
 from oidc_provider_mock import run_server_in_thread
 
 from accounts.models import SocialAccount, User
-from staff.models import Flag
+from core.models import Flag
 
 pytestmark = pytest.mark.django_db
 

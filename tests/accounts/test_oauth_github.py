@@ -16,14 +16,18 @@ from accounts.models import SocialAccount, User
 pytestmark = pytest.mark.django_db
 
 EMAILS: list[dict[str, Any]] = []
+# What GET /user and GET /user/emails answer; a test may swap in anything, bytes are sent as they are.
+ANSWERS: dict[str, Any] = {}
 
 
 class FakeGitHub(BaseHTTPRequestHandler):
+    status_override: int | None = None
+
     def log_message(self, *args: Any) -> None:
         pass
 
     def _json(self, body: Any, status: int = 200) -> None:
-        data = json.dumps(body).encode()
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -41,6 +45,8 @@ class FakeGitHub(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.headers.get("Authorization") != "Bearer gho_test":
             self._json({"message": "Requires authentication"}, 401)
+        elif self.path in ANSWERS:
+            self._json(ANSWERS[self.path], self.status_override or 200)
         elif self.path == "/user":
             self._json({"id": 4242, "login": "octo", "name": "Octo Cat"})
         elif self.path == "/user/emails":
@@ -60,6 +66,7 @@ def github() -> Iterator[str]:
 
 @pytest.fixture(autouse=True)
 def _github_settings(settings: Any, github: str) -> None:
+    ANSWERS.clear()
     settings.SITE_URL = "http://testserver"
     settings.OAUTH_PROVIDERS = {
         "github": {
@@ -110,3 +117,78 @@ def test_a_code_github_refuses_is_a_400(client: Client, github: str) -> None:
 
     assert response.status_code == 400
     assert not User.objects.exists()
+
+
+# --- Malformed answers: the sign-in error page with a reason, never a 500, nothing written ----------
+
+PRIMARY = {"primary": True, "verified": True}
+
+
+def assert_refused(response: Any, reason: str) -> None:
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Sign-in failed" in body
+    assert reason in body
+    assert not User.objects.exists()
+    assert not SocialAccount.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("emails", "reason"),
+    [
+        ({"email": "octo@example.com", **PRIMARY}, "in a form we do not understand"),
+        ("octo@example.com", "in a form we do not understand"),
+        (["octo@example.com"], "in a form we do not understand"),
+        (None, "in a form we do not understand"),
+        (b"<html>rate limited</html>", "not valid JSON"),
+        ([{"email": "oc\x00to@example.com", **PRIMARY}], "email address we cannot use"),
+        ([{"email": "o" * 288 + "@example.com", **PRIMARY}], "email address we cannot use"),
+        ([{"email": 42, **PRIMARY}], "in a form we do not understand"),
+        ([{"email": ["octo@example.com"], **PRIMARY}], "in a form we do not understand"),
+    ],
+)
+def test_malformed_emails_are_refused(client: Client, github: str, emails: Any, reason: str) -> None:
+    ANSWERS["/user/emails"] = emails
+
+    assert_refused(sign_in(client, github), reason)
+
+
+@pytest.mark.parametrize(
+    ("user", "reason"),
+    [
+        ([{"id": 1}], "in a form we do not understand"),
+        (b"not json", "not valid JSON"),
+        ({"login": "octo"}, "did not say who you are"),
+        ({"id": None, "login": "octo"}, "did not say who you are"),
+        ({"id": True, "login": "octo"}, "did not say who you are"),
+        ({"id": {"n": 1}, "login": "octo"}, "did not say who you are"),
+        ({"id": "x\x00y", "login": "octo"}, "account id we cannot use"),
+    ],
+)
+def test_a_malformed_profile_is_refused(client: Client, github: str, user: Any, reason: str) -> None:
+    ANSWERS["/user"] = user
+    EMAILS[:] = [{"email": "octo@example.com", **PRIMARY}]
+
+    assert_refused(sign_in(client, github), reason)
+
+
+def test_a_github_error_status_is_refused(client: Client, github: str) -> None:
+    ANSWERS["/user"] = {"message": "Server Error"}
+    EMAILS[:] = [{"email": "octo@example.com", **PRIMARY}]
+    FakeGitHub.status_override = 502
+    try:
+        response = sign_in(client, github)
+    finally:
+        FakeGitHub.status_override = None
+
+    assert_refused(response, "answered with an error (502)")
+
+
+def test_a_nul_or_a_non_string_name_does_not_stop_the_sign_in(client: Client, github: str) -> None:
+    ANSWERS["/user"] = {"id": 7, "login": ["octo"], "name": "Oc\x00to\r\nCat"}
+    EMAILS[:] = [{"email": "octo@example.com", **PRIMARY}]
+
+    response = sign_in(client, github)
+
+    assert response.status_code == 302
+    assert User.objects.get().display_name == "Octo Cat"

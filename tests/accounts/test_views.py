@@ -25,17 +25,40 @@ def test_profile_plain_post_redirects_back_with_a_message(user_client: Client, u
     assert 'id="nav-user-name" class="nav-user-name">Ann Lee<' in page.content.decode()
 
 
-def test_profile_htmx_post_returns_the_form_partial_and_updates_the_nav_out_of_band(
-    user_client: Client, user: User
-) -> None:
+def test_profile_htmx_post_answers_only_what_changed(user_client: Client, user: User) -> None:
     response = user_client.post(PROFILE_URL, profile_data(), **HTMX)
 
     assert response.status_code == 200
+    assert response["HX-Reswap"] == "none"  # the form stays as the user typed it: nothing to redraw
     html = response.content.decode()
-    assert html.lstrip().startswith('<form id="profile-form"')
-    assert "<html" not in html
+    assert "<form" not in html
+    assert "time_zone" not in html  # not the 600-option select again
+    assert len(response.content) < 2000
+    assert '<span id="profile-status" role="status" hx-swap-oob="true">' in html
+    assert '<span class="form-success">Saved.</span>' in html
     assert 'id="nav-user-name" class="nav-user-name" hx-swap-oob="true">Ann Lee<' in html
     assert 'hx-swap-oob="beforeend"' in html
+    assert "Profile saved." in html
+    user.refresh_from_db()
+    assert (user.display_name, user.bio, user.time_zone) == ("Ann Lee", "Builds things.", "Europe/Paris")
+
+
+def test_profile_htmx_post_after_errors_redraws_the_form_without_them(
+    user_client: Client, user: User
+) -> None:
+    rejected = user_client.post(PROFILE_URL, profile_data(display_name="  "), **HTMX).content.decode()
+    assert '<input type="hidden" name="redraw" value="1">' in rejected  # the errored form says so
+
+    response = user_client.post(PROFILE_URL, profile_data(redraw="1"), **HTMX)
+
+    assert response.status_code == 200
+    assert "HX-Reswap" not in response
+    html = response.content.decode()
+    assert html.lstrip().startswith('<form id="profile-form"')
+    assert "errorlist" not in html
+    assert 'name="redraw"' not in html
+    assert '<span class="form-success">Saved.</span>' in html
+    assert 'id="nav-user-name" class="nav-user-name" hx-swap-oob="true">Ann Lee<' in html
     assert "Profile saved." in html
     user.refresh_from_db()
     assert user.display_name == "Ann Lee"
@@ -65,7 +88,7 @@ def test_profile_bio_longer_than_280_characters_is_refused(user_client: Client, 
     response = user_client.post(PROFILE_URL, profile_data(bio="x" * 281))
 
     assert response.status_code == 200
-    assert "at most 280 characters" in response.content.decode()
+    assert "Keep the bio to 280 characters or fewer." in response.content.decode()
     user.refresh_from_db()
     assert user.bio == ""
 

@@ -15,6 +15,8 @@ import stripe
 from bench.benchmarks import queries_result, signed_events
 from bench.harness import WEBHOOK_SECRET, postgres_url
 
+pytestmark = pytest.mark.bench
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -37,9 +39,25 @@ def test_bench_prints_the_bare_view_ratio_and_the_javascript_per_page() -> None:
     bare = next(line for line in done.stdout.splitlines() if line.startswith("bare view"))
     rate, anchor, ratio = re.search(r"([\d,]+) req/s\s+([\d,]+) req/s\s+([\d.]+)", bare).groups()  # type: ignore[union-attr]
     assert float(ratio) == pytest.approx(int(rate.replace(",", "")) / int(anchor.replace(",", "")), abs=0.01)
-    assert re.search(r"≥ 0\.8\s+(✔|✘ MISSED)\s+\d+ MB", bare)
+    assert re.search(r"≥ 0\.8\s+.*?(✔|✘ MISSED)\s+\d+ MB", bare)
     javascript = next(line for line in done.stdout.splitlines() if "/dashboard/profile/" in line)
     assert re.search(r"\d+\.\d KB .*≤ 20 KB", javascript)
+
+
+@pytest.mark.skipif(not shutil.which("wrk"), reason="wrk is not installed")
+def test_bench_prints_the_signed_in_floor_and_each_signed_in_rows_ratio_to_it() -> None:
+    done = bench("signed-in-floor", "dashboard", "profile", "--rounds", "1", "--seconds", "1")
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    floor = next(line for line in lines if line.startswith("Django's signed-in floor"))
+    rate, anchor, ratio = re.search(r"([\d,]+) req/s\s+([\d,]+) req/s\s+([\d.]+)", floor).groups()  # type: ignore[union-attr]
+    assert float(ratio) == pytest.approx(int(rate.replace(",", "")) / int(anchor.replace(",", "")), abs=0.01)
+    assert re.search(r"— \(anchor\)\s+—\s+—\s+✔", floor)  # no ratio to itself, no target to miss
+    dashboard = next(line for line in lines if line.startswith("signed-in dashboard"))
+    assert re.search(r"[\d,]+ req/s\s+[\d,]+ req/s\s+[\d.]+\s+—\s+[\d.]+\s+≥ 0\.5\s+(✔|✘ MISSED)", dashboard)
+    profile = next(line for line in lines if line.startswith("profile update action"))
+    assert re.search(r"≥ 0\.33\s+[\d.]+\s+≥ 0\.7\s+(✔|✘ MISSED)", profile)
 
 
 def test_an_unknown_benchmark_is_a_usage_error() -> None:
@@ -117,3 +135,13 @@ def test_bench_measures_the_posts_api_and_webhook_ingest_on_postgresql() -> None
     assert re.search(r"[\d,]+ req/s\s+[\d,]+ req/s\s+[\d.]+\s+≥ 0\.33", api)
     assert re.search(r"[\d,]+ events/s\s+[\d,]+ req/s\s+[\d.]+\s+≥ 0\.33", webhook)
     assert "API throttles raised" in done.stdout
+
+
+def test_bench_prints_the_cold_start_ratio() -> None:
+    done = bench("cold-start", "--rounds", "1", "--seconds", "1")
+
+    assert done.returncode == 0, done.stderr
+    row = next(line for line in done.stdout.splitlines() if line.startswith("cold start"))
+    production, anchor, ratio = re.search(r"([\d.]+) s\s+([\d.]+) s\s+([\d.]+)", row).groups()  # type: ignore[union-attr]
+    assert float(ratio) == pytest.approx(float(production) / float(anchor), abs=0.01)
+    assert re.search(r"≤ 1\.5\s+.*?(✔|✘ MISSED)", row)

@@ -5,7 +5,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from bench.harness import (
     Target,
     _ms,
     alternate,
+    alternate_all,
     parse_report,
     process_tree,
     rss_bytes,
@@ -26,6 +27,8 @@ from bench.harness import (
     stripe_signature,
     wrk,
 )
+
+pytestmark = pytest.mark.bench
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -92,6 +95,62 @@ def test_the_table_marks_missed_targets_without_failing() -> None:
     assert "✔" in lines[2]
     assert "85 MB" in lines[2]
     assert "✘ MISSED" in lines[3]
+
+
+def test_three_sides_alternate_in_reverse_every_other_round() -> None:
+    calls: list[str] = []
+
+    def side(name: str, rates: list[float]) -> Callable[[], float]:
+        values = iter(rates)
+
+        def measure() -> float:
+            calls.append(name)
+            return next(values)
+
+        return measure
+
+    medians = alternate_all(
+        [side("a", [1.0, 5.0, 3.0]), side("b", [20.0, 10.0, 30.0]), side("c", [7.0, 8.0, 9.0])], rounds=3
+    )
+
+    assert medians == [3.0, 20.0, 8.0]
+    assert calls == ["a", "b", "c", "c", "b", "a", "a", "b", "c"]
+
+
+def test_a_row_measured_against_the_floor_must_meet_both_targets() -> None:
+    def row(floor_ratio: float | None) -> Result:
+        return Result(
+            "profile",
+            "900 req/s",
+            "2,000 req/s",
+            0.45,
+            Target(">=", 1 / 3, "≥ 0.33"),
+            0.45,
+            90.0,
+            floor_ratio=floor_ratio,
+            floor_target=Target(">=", 0.7, "≥ 0.7"),
+        )
+
+    on_both, under_the_floor, floor_unmeasured = row(0.85), row(0.6), row(None)
+    plain = Result("bare", "3,000 req/s", "2,500 req/s", 1.2, Target(">=", 0.8, "≥ 0.8"), 1.2, 85.0)
+
+    assert (on_both.passed, under_the_floor.passed, floor_unmeasured.passed, plain.passed) == (
+        True,
+        False,
+        False,
+        True,
+    )
+    lines = table([plain, on_both, under_the_floor]).splitlines()
+    header = lines[0]
+    assert "÷ floor" in header
+    assert "floor target" in header
+    column = header.index("÷ floor")
+    assert lines[2][column:].split()[0] == "—"  # the bare view is not measured against the floor
+    assert lines[3][column:].split()[:3] == ["0.85", "≥", "0.7"]
+    assert lines[3].rstrip().endswith("90 MB")
+    assert "✔" in lines[3]
+    assert lines[4][column:].split()[0] == "0.60"
+    assert "✘ MISSED" in lines[4]
 
 
 class _Target(ThreadingHTTPServer):

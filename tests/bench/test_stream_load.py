@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
+from bench.fake_anthropic import FakeAnthropic, Script, start_fake_anthropic
 from bench.harness import Server, free_port
 from bench.stream_load import StreamOutcome, percentile, read_events, run_load, steady_delays, summarize
-from tests.chat.fake_anthropic import FakeAnthropic, Script, start_fake_anthropic
+
+pytestmark = pytest.mark.bench
 
 
 def in_new_loop[T](coroutine: Coroutine[Any, Any, T]) -> T:

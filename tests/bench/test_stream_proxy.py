@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 
 from bench import stream_proxy
-from tests.chat.fake_anthropic import FakeAnthropic, Script, start_fake_anthropic
+from bench.fake_anthropic import FakeAnthropic, Script, start_fake_anthropic
+
+pytestmark = pytest.mark.bench
 
 
 def in_new_loop[T](coroutine: Coroutine[Any, Any, T]) -> T:

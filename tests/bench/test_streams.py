@@ -8,6 +8,9 @@ from accounts.tokens import api_token_authenticate
 from bench.harness import Context
 from bench.streams import LoadRun, StreamBench, bench_users_ensure
 from chat.models import Conversation, DailyUsage
+from tests.conftest import personal_team
+
+pytestmark = pytest.mark.bench
 
 
 def run(*, errors: int = 0, p99_ms: float | None = 10.0) -> LoadRun:
@@ -41,8 +44,8 @@ def test_bench_users_get_fresh_tokens_and_a_fresh_day(tmp_path: Path) -> None:
     assert len(users) == 3
     assert all(not user.has_usable_password() for user in users)
     user = users.pop()
-    Conversation.objects.create(user=user, title="Earlier run")
-    DailyUsage.objects.create(user=user, day=date.today(), messages=20)
+    Conversation.objects.create(user=user, team=personal_team(user), title="Earlier run")
+    DailyUsage.objects.create(team=personal_team(user), day=date.today(), messages=20)
 
     bench_users_ensure(3, str(tokens))
 
@@ -50,7 +53,7 @@ def test_bench_users_get_fresh_tokens_and_a_fresh_day(tmp_path: Path) -> None:
     assert all(api_token_authenticate(raw) is None for raw in first)
     assert len({api_token_authenticate(raw) for raw in tokens.read_text().split()}) == 3
     assert not Conversation.objects.filter(user=user).exists()
-    assert not DailyUsage.objects.filter(user=user).exists()
+    assert not DailyUsage.objects.filter(team=personal_team(user)).exists()
 
 
 def test_the_production_chat_stream_and_the_proxy_are_loaded_end_to_end() -> None:

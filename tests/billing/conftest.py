@@ -16,12 +16,18 @@ import stripe
 from django.test import Client
 
 from accounts.models import User
+from billing.api import _plans_body
 from billing.models import Subscription
+from core import entitlements
+from core.entitlements import Limit, limit_register
+from tests.conftest import personal_team
 
 FIXTURES = Path(__file__).parent / "fixtures"
 WEBHOOK_SECRET = "whsec_test_0123456789abcdef0123456789abcdef"
 WEBHOOK_URL = "/api/webhooks/stripe/"
 CUSTOMER_ID = "cus_TfxAnn0000001"  # the customer named in every fixture
+FIRST_SUBSCRIPTION = "sub_1SfxSubscription01"  # the subscription named in every fixture
+SECOND_SUBSCRIPTION = "sub_1SfxSubscription02"
 
 
 def stripe_event(name: str, *, user: User | None = None, **changes: Any) -> dict[str, Any]:
@@ -31,6 +37,24 @@ def stripe_event(name: str, *, user: User | None = None, **changes: Any) -> dict
     event.update(changes)
     if user is not None and name == "checkout.session.completed":
         event["data"]["object"]["client_reference_id"] = str(user.pk)
+    return event
+
+
+def second_subscription_event(name: str, *, user: User | None = None, created: int) -> dict[str, Any]:
+    """The fixture event `name` as Stripe sends it for a second subscription of the same customer
+    (a new checkout after the first was canceled): new event, session, subscription and invoice ids."""
+    text = json.dumps(stripe_event(name, user=user, created=created))
+    for first, second in [
+        (FIRST_SUBSCRIPTION, SECOND_SUBSCRIPTION),
+        ("cs_test_a1B2c3D4e5F6", "cs_test_z9Y8x7W6v5U4"),
+        ("in_1SfxInvoice0000001", "in_1SfxInvoice0000011"),
+        ("si_TfxItem0000001", "si_TfxItem0000002"),
+    ]:
+        text = text.replace(first, second)
+    event: dict[str, Any] = json.loads(text)
+    event["id"] = "evt_2nd" + event["id"].removeprefix("evt_1Sfx")
+    if event["data"]["object"]["object"] == "subscription":
+        event["data"]["object"]["created"] = created - 5  # subscribed a moment before the event
     return event
 
 
@@ -53,10 +77,17 @@ def _webhook_secret(settings: Any) -> None:
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
 
 
+@pytest.fixture(autouse=True)
+def _simulation_allowed(settings: Any) -> None:
+    # The suite runs with DEBUG off, where the simulation is off unless asked for; most billing tests
+    # use it as a stand-in for Stripe. Tests of billing switched off set it back to False.
+    settings.BILLING_SIMULATION = True
+
+
 @pytest.fixture
 def customer(user: User) -> Subscription:
     """Ann, linked to the Stripe customer of the fixtures (as her first checkout does)."""
-    return Subscription.objects.create(user=user, stripe_customer_id=CUSTOMER_ID)
+    return Subscription.objects.create(team=personal_team(user), stripe_customer_id=CUSTOMER_ID)
 
 
 # --- A local Stripe --------------------------------------------------------------------------------
@@ -110,6 +141,12 @@ class _Handler(BaseHTTPRequestHandler):
                 "customer": params.get("customer"),
                 "url": f"https://billing.stripe.com/p/session/test_fake{n:06d}",
             }
+        elif self.path.startswith("/v1/subscription_items/"):
+            reply = {
+                "id": self.path.rsplit("/", 1)[1],
+                "object": "subscription_item",
+                "quantity": int(params.get("quantity", "1")),
+            }
         else:
             self._answer(
                 404, {"error": {"type": "invalid_request_error", "message": "Unrecognized request URL."}}
@@ -146,3 +183,26 @@ def fake_stripe(settings: Any) -> Iterator[FakeStripe]:
     yield server.fake
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def declared_limits() -> Iterator[None]:
+    """The limits the chat and posts apps declare, declared here the same way: billing's tests of the
+    numbers its plans give them hold whether or not those apps are installed."""
+    saved = dict(entitlements._limits)
+    limit_register(
+        Limit(
+            "chat_messages_per_day",
+            "chat_messages_today",
+            lambda user: 0,
+            default=3,
+            order=10,
+            describe="{} AI chat messages a day",
+        )
+    )
+    limit_register(Limit("max_posts", "posts", lambda user: 0, default=None, order=20))
+    _plans_body.cache_clear()
+    yield
+    entitlements._limits.clear()
+    entitlements._limits.update(saved)
+    _plans_body.cache_clear()

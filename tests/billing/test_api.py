@@ -10,6 +10,7 @@ from accounts.models import User
 from accounts.tokens import api_token_create
 from billing.models import StripeEvent, StripeEventStatus, Subscription
 from tests.billing.conftest import WEBHOOK_URL, post_event, signed, stripe_event
+from tests.conftest import personal_team
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +116,7 @@ def test_checkout_completed_links_customer_and_subscription_to_the_user(client: 
     response = post_event(client, stripe_event("checkout.session.completed", user=user))
 
     assert response.status_code == 200
-    subscription = Subscription.objects.get(user=user)
+    subscription = Subscription.objects.get(team=personal_team(user))
     assert subscription.stripe_customer_id == "cus_TfxAnn0000001"
     assert subscription.stripe_subscription_id == "sub_1SfxSubscription01"
     assert subscription.status == ""  # the plan changes with the subscription events, not here
@@ -157,6 +158,17 @@ def test_deleted_and_then_an_update_of_the_same_second_stays_canceled(
     deleted = stripe_event("customer.subscription.deleted")
     post_event(client, deleted)
     post_event(client, stripe_event("customer.subscription.updated", created=deleted["created"]))
+
+    customer.refresh_from_db()
+    assert customer.status == "canceled"
+
+
+def test_a_deletion_older_than_the_last_update_still_ends_the_subscription(
+    client: Client, customer: Subscription
+) -> None:
+    updated = stripe_event("customer.subscription.updated")
+    post_event(client, updated)
+    post_event(client, stripe_event("customer.subscription.deleted", created=updated["created"] - 60))
 
     customer.refresh_from_db()
     assert customer.status == "canceled"
@@ -217,7 +229,9 @@ def test_a_failing_handler_is_marked_failed_with_its_error_and_a_backoff(client:
 # --- /api/v1/plans/ ------------------------------------------------------------------------------
 
 
-def test_plans_are_public_and_cacheable(client: Client, django_assert_num_queries: Any) -> None:
+def test_plans_are_public_and_cacheable(
+    client: Client, django_assert_num_queries: Any, declared_limits: None
+) -> None:
     with django_assert_num_queries(0):
         response = client.get("/api/v1/plans/")
 
@@ -227,7 +241,8 @@ def test_plans_are_public_and_cacheable(client: Client, django_assert_num_querie
     plans = response.json()
     assert [p["key"] for p in plans] == ["free", "pro"]
     assert plans[1]["price_cents"] == 1200
-    assert plans[1]["entitlements"] == {"chat_messages_per_day": 500, "max_posts": None, "api_access": True}
+    assert plans[1]["entitlements"] == {"chat_messages_per_day": 500, "max_posts": None}
+    assert plans[1]["features"][0] == "500 AI chat messages a day"
 
 
 def test_plans_answer_304_to_a_matching_if_none_match(client: Client) -> None:
@@ -247,7 +262,7 @@ def test_subscription_needs_authentication(client: Client) -> None:
     assert client.get("/api/v1/subscription/").status_code in (401, 403)
 
 
-def test_subscription_of_a_free_user(user: User, client: Client) -> None:
+def test_subscription_of_a_free_user(user: User, client: Client, declared_limits: None) -> None:
     token = api_token_create(user=user, name="phone")[1]
     response = client.get("/api/v1/subscription/", HTTP_AUTHORIZATION=f"Bearer {token}")
 
@@ -260,12 +275,17 @@ def test_subscription_of_a_free_user(user: User, client: Client) -> None:
         "current_period_end": None,
         "cancel_at_period_end": False,
         "payment_failed": False,
-        "quota": {"chat_messages_per_day": 20, "max_posts": 50, "api_access": True},
+        "team": personal_team(user).pk,
+        "seats": 0,
+        "members": 1,
+        "quota": {"chat_messages_per_day": 20, "max_posts": 50},
         "usage": {"chat_messages_today": 0, "posts": 0},
     }
 
 
-def test_subscription_of_a_pro_user(client: Client, customer: Subscription, user: User) -> None:
+def test_subscription_of_a_pro_user(
+    client: Client, customer: Subscription, user: User, declared_limits: None
+) -> None:
     post_event(client, stripe_event("customer.subscription.created"))
     client.force_login(user)
 
@@ -287,3 +307,102 @@ def test_webhook_and_plans_are_not_rate_limited(client: Any, db: None, monkeypat
 
     assert statuses == {200}
     assert refusals == {400}  # unsigned: refused for its signature every time, never 429
+
+
+# --- Signed events the database cannot hold: never a 5xx, nothing half-written ---------------------
+
+
+def _changed(**changes: Any) -> str:
+    return json.dumps(stripe_event("payment_method.attached", **changes))
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (_changed(id="evt_" + "a" * 252), "Event id too long (more than 255 characters)."),
+        (_changed(id="evt_1Sfx\u0000Nul"), "Body is not a Stripe event."),
+        (_changed(type="payment_method." + "x" * 86), "Event type too long (more than 100 characters)."),
+        (_changed(type="payment_method.attached\u0000"), "Body is not a Stripe event."),
+        (_changed(created=10**20), "Event created time out of range."),
+        (_changed(created=-1), "Event created time out of range."),
+        (_changed(created=int(time.time()) + 10 * 86400), "Event created time out of range."),
+        (_changed(created=True), "Body is not a Stripe event."),
+        (_changed().replace('"livemode": false', '"livemode": NaN'), "Body is not JSON."),
+        (_changed().replace('"livemode": false', '"amount": 1e400, "livemode": false'), "Body is not JSON."),
+        ('{"":' * 100_000 + "1" + "}" * 100_000, "Body nests deeper than 64 levels."),
+        ("[" * 100_000 + "]" * 100_000, "Body nests deeper than 64 levels."),
+    ],
+    ids=[
+        "long id",
+        "nul in id",
+        "long type",
+        "nul in type",
+        "created 10**20",
+        "created negative",
+        "created in the future",
+        "created a boolean",
+        "NaN",
+        "number out of range",
+        "100000 objects deep",
+        "100000 arrays deep",
+    ],
+)
+def test_a_signed_event_the_database_cannot_hold_is_refused_with_its_reason(
+    client: Client, body: str, reason: str
+) -> None:
+    _refused(post_event(client, body), reason)
+
+
+def test_an_event_exactly_at_the_limits_is_stored(client: Client) -> None:
+    event = stripe_event("payment_method.attached", id="evt_" + "a" * 251, type="x." + "y" * 98)
+    assert post_event(client, event).status_code == 200
+    assert StripeEvent.objects.get().status == StripeEventStatus.IGNORED
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [("Ann\u0000Lee", "Ann\ufffdLee"), ("Ann\ud800Lee", "Ann\ufffdLee")],
+    ids=["nul", "lone surrogate"],
+)
+def test_characters_postgresql_refuses_are_replaced_and_the_event_processed(
+    client: Client, customer: Subscription, text: str, stored: str
+) -> None:
+    event = stripe_event("customer.subscription.created")
+    event["data"]["object"]["metadata"] = {"name": text, f"key {text}": "value"}
+
+    response = post_event(client, event)
+
+    assert response.status_code == 200
+    saved = StripeEvent.objects.get()
+    assert saved.data_object["metadata"] == {"name": stored, f"key {stored}": "value"}
+    assert saved.status == StripeEventStatus.PROCESSED
+    assert saved.note == "Characters a database cannot store were replaced by U+FFFD."
+    customer.refresh_from_db()
+    assert customer.status == "active"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("id", "sub_" + "x" * 300, "HandlerError: The event's subscription id is not a Stripe id."),
+        ("customer", "cus_" + "x" * 300, "HandlerError: The event's customer id is not a Stripe id."),
+        (
+            "status",
+            "x" * 40,
+            "HandlerError: Unknown subscription status 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'.",
+        ),
+        ("created", 10**20, "HandlerError: The subscription's created time is out of range."),
+    ],
+)
+def test_a_subscription_with_fields_too_big_fails_clearly_and_changes_nothing(
+    client: Client, customer: Subscription, field: str, value: object, error: str
+) -> None:
+    event = stripe_event("customer.subscription.created")
+    event["data"]["object"][field] = value
+
+    assert post_event(client, event).status_code == 200
+
+    saved = StripeEvent.objects.get()
+    assert (saved.status, saved.error) == (StripeEventStatus.FAILED, error)
+    customer.refresh_from_db()
+    assert (customer.status, customer.stripe_subscription_id) == ("", "")

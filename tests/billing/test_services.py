@@ -1,4 +1,6 @@
+import itertools
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -11,9 +13,17 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
 from billing.models import RETRY_MAX_ATTEMPTS, StripeEvent, StripeEventStatus, Subscription, retry_delay
+from billing.plans import FREE, PRO, Plan, plan_for
 from billing.services import BillingError, stripe_event_process, stripe_event_replay
-from staff.models import AuditEntry
-from tests.billing.conftest import CUSTOMER_ID, post_event, stripe_event
+from core.models import AuditEntry
+from tests.billing.conftest import (
+    CUSTOMER_ID,
+    SECOND_SUBSCRIPTION,
+    post_event,
+    second_subscription_event,
+    stripe_event,
+)
+from tests.conftest import personal_team
 
 pytestmark = pytest.mark.django_db
 
@@ -35,12 +45,12 @@ def test_retry_delays_grow_exponentially_up_to_a_cap() -> None:
 def test_replay_after_the_cause_is_fixed_processes_the_event_and_is_audited(
     failed_event: StripeEvent, user: User, staff_user: User
 ) -> None:
-    Subscription.objects.create(user=user, stripe_customer_id=CUSTOMER_ID)
+    Subscription.objects.create(team=personal_team(user), stripe_customer_id=CUSTOMER_ID)
 
     event = stripe_event_replay(event=failed_event, actor=staff_user)
 
     assert (event.status, event.attempts, event.error, event.next_attempt_at) == ("processed", 2, "", None)
-    assert Subscription.objects.get(user=user).status == "active"
+    assert Subscription.objects.get(team=personal_team(user)).status == "active"
     entry = AuditEntry.objects.get()
     assert (entry.actor, entry.action, entry.target_id) == (
         staff_user,
@@ -74,7 +84,7 @@ def test_the_retry_command_runs_events_whose_backoff_has_elapsed(
     failed_event.refresh_from_db()
     assert failed_event.attempts == 1  # not due yet
 
-    Subscription.objects.create(user=user, stripe_customer_id=CUSTOMER_ID)
+    Subscription.objects.create(team=personal_team(user), stripe_customer_id=CUSTOMER_ID)
     StripeEvent.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
     call_command("stripe_events_retry")
 
@@ -115,7 +125,7 @@ def test_with_a_task_worker_the_event_is_enqueued_and_a_failure_reenqueued_after
 def test_concurrent_deliveries_of_the_same_event_have_exactly_one_effect(
     user: User, mailoutbox: list[Any]
 ) -> None:
-    Subscription.objects.create(user=user, stripe_customer_id=CUSTOMER_ID)
+    Subscription.objects.create(team=personal_team(user), stripe_customer_id=CUSTOMER_ID)
     event = stripe_event("invoice.payment_failed")
     threads_count = 8
     barrier = threading.Barrier(threads_count)
@@ -143,7 +153,7 @@ def test_concurrent_deliveries_of_the_same_event_have_exactly_one_effect(
     stored = StripeEvent.objects.get()
     assert (stored.status, stored.attempts) == ("processed", 1)
     assert len(mailoutbox) == 1
-    assert Subscription.objects.get(user=user).payment_failed is True
+    assert Subscription.objects.get(team=personal_team(user)).payment_failed is True
 
 
 def test_the_retry_command_also_runs_events_whose_task_was_lost(
@@ -175,3 +185,114 @@ def test_outside_a_transaction_a_duplicate_delivery_stores_and_enqueues_nothing(
     assert (again.status_code, again.json()["duplicate"]) == (200, True)
     assert StripeEvent.objects.get().pk == event["id"]
     assert DBTaskResult.objects.count() == 1
+
+
+# --- Canceling and subscribing again --------------------------------------------------------------
+
+# When Stripe created the second subscription's events: after the first one's deletion (1764400000).
+SECOND_CREATED = {"customer.subscription.created": 1764500001, "invoice.paid": 1764500002}
+SECOND_CREATED["checkout.session.completed"] = 1764500003
+
+
+@pytest.fixture
+def canceled_customer(client: Client, user: User) -> Subscription:
+    """Ann subscribed once (checkout, subscription, invoice) and canceled: back on Free."""
+    for name in ("checkout.session.completed", "customer.subscription.created", "invoice.paid"):
+        post_event(client, stripe_event(name, user=user))
+    post_event(client, stripe_event("customer.subscription.deleted"))
+    subscription = Subscription.objects.get(team=personal_team(user))
+    assert (subscription.status, plan_for(personal_team(user))) == ("canceled", FREE)
+    return subscription
+
+
+def _resubscribe(client: Client, user: User, order: tuple[str, ...]) -> None:
+    for name in order:
+        event = second_subscription_event(name, user=user, created=SECOND_CREATED[name])
+        assert post_event(client, event).status_code == 200
+
+
+def _plan(user: User) -> Plan:
+    return plan_for(personal_team(user))  # a fresh user: the subscription is cached on it
+
+
+@pytest.mark.parametrize(
+    "order",
+    list(itertools.permutations(SECOND_CREATED)),
+    ids=lambda order: " > ".join(name.split(".")[-1] for name in order),
+)
+def test_a_new_subscription_after_a_cancellation_is_pro_in_any_order_of_its_events(
+    client: Client, user: User, canceled_customer: Subscription, order: tuple[str, ...]
+) -> None:
+    _resubscribe(client, user, order)
+
+    subscription = Subscription.objects.get(team=personal_team(user))
+    assert (subscription.stripe_subscription_id, subscription.status) == (SECOND_SUBSCRIPTION, "active")
+    assert _plan(user) == PRO
+    assert set(StripeEvent.objects.values_list("status", flat=True)) == {StripeEventStatus.PROCESSED}
+
+
+def _late(name: str, **changes: Any) -> Callable[[], dict[str, Any]]:
+    return lambda: stripe_event(name, **changes)
+
+
+@pytest.mark.parametrize(
+    "late",
+    [
+        _late("customer.subscription.deleted"),  # the same delivery again
+        _late("customer.subscription.deleted", id="evt_1SfxSubDeletedAgain1", created=1764600000),
+        _late("customer.subscription.updated"),  # older than the second subscription
+        _late("customer.subscription.updated", id="evt_1SfxSubUpdatedLate01", created=1764600000),
+        _late("customer.subscription.created", id="evt_1SfxSubCreatedLate01", created=1764600000),
+        _late("invoice.payment_failed"),
+    ],
+    ids=["deleted again", "deleted, newer", "updated, older", "updated, newer", "created, newer", "failed"],
+)
+def test_late_events_of_the_canceled_subscription_leave_the_new_one_alone(
+    client: Client,
+    user: User,
+    canceled_customer: Subscription,
+    late: Callable[[], dict[str, Any]],
+    mailoutbox: list[Any],
+) -> None:
+    _resubscribe(client, user, tuple(SECOND_CREATED))
+
+    assert post_event(client, late()).status_code == 200
+
+    subscription = Subscription.objects.get(team=personal_team(user))
+    assert (subscription.stripe_subscription_id, subscription.status) == (SECOND_SUBSCRIPTION, "active")
+    assert (subscription.payment_failed, mailoutbox) == (False, [])
+    assert _plan(user) == PRO
+    # The first subscription stays over: the second one's end still ends Pro.
+    ended = second_subscription_event("customer.subscription.deleted", created=1764700000)
+    post_event(client, ended)
+    assert Subscription.objects.get(team=personal_team(user)).status == "canceled"
+    assert _plan(user) == FREE
+
+
+def test_a_new_subscription_started_before_the_old_one_ended_stays_pro(client: Client, user: User) -> None:
+    # Subscribed again (through Stripe's own pages) while the first was still active, then the first ended.
+    Subscription.objects.create(team=personal_team(user), stripe_customer_id=CUSTOMER_ID)
+    post_event(client, stripe_event("customer.subscription.created"))
+    _resubscribe(client, user, tuple(SECOND_CREATED))
+    post_event(client, stripe_event("customer.subscription.deleted", created=1764600000))
+
+    subscription = Subscription.objects.get(team=personal_team(user))
+    assert (subscription.stripe_subscription_id, subscription.status) == (SECOND_SUBSCRIPTION, "active")
+    assert _plan(user) == PRO
+
+
+def test_the_next_retry_is_said_in_whole_units_and_never_as_zero_minutes() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from billing.models import StripeEvent
+
+    def phrase(**delta: float) -> str:
+        return StripeEvent(next_attempt_at=timezone.now() + timedelta(**delta)).next_attempt_phrase
+
+    assert phrase(seconds=20) == "in 20 seconds"
+    assert phrase(seconds=50, minutes=3) == "in 4 minutes"
+    assert phrase(minutes=64) == "in about 1 hour"
+    assert phrase(seconds=-5) == "due now"
+    assert StripeEvent(next_attempt_at=None).next_attempt_phrase == ""

@@ -6,9 +6,9 @@ from django.test import Client
 
 from accounts.models import User
 from billing.models import StripeEvent, Subscription
-from staff.models import AuditEntry
+from core.models import AuditEntry
 from tests.billing.conftest import CUSTOMER_ID, FakeStripe, post_event, stripe_event
-from tests.conftest import HTMX
+from tests.conftest import HTMX, personal_team
 
 pytestmark = pytest.mark.django_db
 
@@ -65,13 +65,15 @@ def test_upgrade_creates_one_customer_and_a_checkout_session(
     assert response.status_code == 302
     assert response["Location"].startswith("https://checkout.stripe.com/c/pay/cs_test_fake")
     [customer] = fake_stripe.calls("/v1/customers")
-    assert (customer["email"], customer["metadata[user_id]"]) == ("ann@example.com", str(user.pk))
+    team = personal_team(user)
+    assert (customer["email"], customer["metadata[team_id]"]) == ("ann@example.com", str(team.pk))
     [session] = fake_stripe.calls("/v1/checkout/sessions")
-    subscription = Subscription.objects.get(user=user)
+    subscription = Subscription.objects.get(team=team)
     assert session["mode"] == "subscription"
     assert session["customer"] == subscription.stripe_customer_id
-    assert session["client_reference_id"] == str(user.pk)
+    assert session["client_reference_id"] == f"team_{team.pk}"
     assert session["line_items[0][price]"] == "price_pro_demo"
+    assert session["line_items[0][quantity]"] == "1"  # one seat per member: Ann alone
     assert session["success_url"] == "http://127.0.0.1:8000/billing/?checkout=success"
     assert session["cancel_url"] == "http://127.0.0.1:8000/billing/?checkout=canceled"
     assert subscription.status == ""  # nothing changes until Stripe's webhook says so
@@ -107,14 +109,14 @@ def test_a_stripe_error_is_told_and_changes_nothing(
     user_client: Client, user: User, fake_stripe: FakeStripe, failing: str
 ) -> None:
     if failing == "session":
-        Subscription.objects.create(user=user, stripe_customer_id="cus_Existing")
+        Subscription.objects.create(team=personal_team(user), stripe_customer_id="cus_Existing")
     fake_stripe.fail_next = 1
 
     response = user_client.post("/billing/checkout/", {"attempt": _attempt(user_client)}, follow=True)
 
     assert response.redirect_chain == [("/billing/", 302)]
     assert "Stripe could not start the checkout. Please try again in a moment." in response.content.decode()
-    assert Subscription.objects.get(user=user).stripe_customer_id == (
+    assert Subscription.objects.get(team=personal_team(user)).stripe_customer_id == (
         "cus_Existing" if failing == "session" else None
     )
 
@@ -169,15 +171,15 @@ def test_simulated_upgrade_and_cancel_go_through_the_webhook(user_client: Client
     ]
 
     response = user_client.post("/billing/simulated/portal/", {"operation": "cancel"}, follow=True)
-    subscription = Subscription.objects.get(user=user)
+    subscription = Subscription.objects.get(team=personal_team(user))
     assert (subscription.status, subscription.cancel_at_period_end) == ("active", True)
     assert "Cancels on" in response.content.decode()
 
     user_client.post("/billing/simulated/portal/", {"operation": "resume"})
-    assert Subscription.objects.get(user=user).cancel_at_period_end is False
+    assert Subscription.objects.get(team=personal_team(user)).cancel_at_period_end is False
 
     user_client.post("/billing/simulated/portal/", {"operation": "cancel_now"})
-    assert Subscription.objects.get(user=user).status == "canceled"
+    assert Subscription.objects.get(team=personal_team(user)).status == "canceled"
     assert 'data-plan="free"' in user_client.get("/billing/").content.decode()
 
 
@@ -188,13 +190,13 @@ def test_simulated_failed_payment_shows_a_banner_until_paid(
     with django_capture_on_commit_callbacks(execute=True):
         user_client.post("/billing/simulated/portal/", {"operation": "fail_payment"}, **HTMX)  # type: ignore[arg-type]
 
-    assert Subscription.objects.get(user=user).status == "past_due"
+    assert Subscription.objects.get(team=personal_team(user)).status == "past_due"
     assert len(mailoutbox) == 1
     assert "Your last payment failed" in user_client.get("/dashboard/").content.decode()
 
     user_client.post("/billing/simulated/portal/", {"operation": "pay"})
     assert "Your last payment failed" not in user_client.get("/dashboard/").content.decode()
-    assert Subscription.objects.get(user=user).status == "active"
+    assert Subscription.objects.get(team=personal_team(user)).status == "active"
 
 
 def test_simulated_portal_rejects_an_unknown_operation(user_client: Client, user: User) -> None:
@@ -233,7 +235,7 @@ def test_webhook_events_page_lists_events_with_constant_queries(
     for n in range(10):
         post_event(staff_client, stripe_event("payment_method.attached", id=f"evt_ignored{n:03d}"))
 
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):  # + the team switcher's one query
         response = staff_client.get("/staff/webhooks/")
     html = response.content.decode()
     assert html.count('<tr id="event-') == 11
@@ -246,7 +248,7 @@ def test_webhook_events_page_lists_events_with_constant_queries(
 
 def test_replay_under_htmx_swaps_the_row(staff_client: Client, user: User) -> None:
     post_event(staff_client, stripe_event("customer.subscription.created"))
-    Subscription.objects.create(user=user, stripe_customer_id=CUSTOMER_ID)
+    Subscription.objects.create(team=personal_team(user), stripe_customer_id=CUSTOMER_ID)
 
     response = staff_client.post("/staff/webhooks/evt_1SfxSubCreated000001/replay/", **HTMX)  # type: ignore[arg-type]
 
@@ -282,7 +284,9 @@ def test_upgrading_when_already_pro_does_not_start_a_checkout(
     user_client: Client, fake_stripe: FakeStripe
 ) -> None:
     Subscription.objects.create(
-        user=User.objects.get(email="ann@example.com"), stripe_customer_id="cus_X", status="active"
+        team=personal_team(User.objects.get(email="ann@example.com")),
+        stripe_customer_id="cus_X",
+        status="active",
     )
     response = user_client.post("/billing/checkout/", {"attempt": "a" * 24}, follow=True)
     assert "You are already on a paid plan." in response.content.decode()
@@ -297,3 +301,80 @@ def test_pricing_marks_the_plan_you_are_on(user_client: Client) -> None:
     html = user_client.get("/pricing/").content.decode()
     assert html.count(">Your plan</a>") == 1
     assert "Upgrade to Pro" not in html
+
+
+def test_pricing_renders_for_visitors(client: Client, db: None) -> None:
+    pricing = client.get("/pricing/")
+
+    html = pricing.content.decode()
+    assert pricing.status_code == 200
+    assert "Free" in html
+    assert "Pro" in html
+    assert "$12" in html
+    assert "Community support" in html
+
+
+def test_billing_plugs_into_the_navigation_and_the_dashboard(user_client: Client) -> None:
+    landing = user_client.get("/").content.decode()
+    dashboard = user_client.get("/dashboard/").content.decode()
+
+    assert '<a href="/pricing/"' in landing
+    assert 'class="stat-label">Plan</div>' in dashboard
+    assert '<a href="/billing/"' in dashboard
+
+
+# --- Billing switched off: production settings without Stripe keys --------------------------------
+
+
+@pytest.fixture
+def billing_off(settings: Any) -> None:
+    settings.BILLING_SIMULATION = False
+    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_WEBHOOK_SECRET = ""
+
+
+def test_without_stripe_or_simulation_the_page_says_billing_is_not_configured(
+    user_client: Client, billing_off: None
+) -> None:
+    html = user_client.get("/billing/").content.decode()
+    assert "Billing is not configured" in html
+    assert "Upgrade to Pro" not in html
+    assert "Simulation mode" not in html
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_without_stripe_or_simulation_checkout_is_refused_and_nothing_is_written(
+    user_client: Client, user: User, billing_off: None, htmx: bool
+) -> None:
+    headers = HTMX if htmx else {}
+    response = user_client.post("/billing/checkout/", {"attempt": "a" * 24}, **headers)  # type: ignore[arg-type]
+
+    assert response.status_code == (200 if htmx else 302)
+    assert (response["HX-Redirect"] if htmx else response["Location"]) == "/billing/"
+    html = user_client.get("/billing/").content.decode()
+    assert "Billing is not configured on this server: upgrading is not available." in html
+    assert not Subscription.objects.exists()
+
+
+def test_without_stripe_or_simulation_nothing_can_be_simulated(
+    user_client: Client, user: User, billing_off: None
+) -> None:
+    assert user_client.get("/billing/simulated/checkout/").status_code == 404
+    assert user_client.post("/billing/simulated/checkout/").status_code == 404
+    assert user_client.post("/billing/simulated/portal/", {"operation": "cancel"}).status_code == 404
+    assert not Subscription.objects.exists()
+    assert not StripeEvent.objects.exists()
+
+
+def test_without_stripe_or_simulation_the_portal_is_refused(
+    user_client: Client, user: User, billing_off: None
+) -> None:
+    # A customer from the days billing was on: there is no Stripe to send them to.
+    Subscription.objects.create(team=personal_team(user), stripe_customer_id="cus_sim_Old", status="canceled")
+    response = user_client.post("/billing/portal/", follow=True)
+    assert "Billing is not configured on this server" in response.content.decode()
+
+
+def test_without_stripe_or_simulation_the_webhook_refuses_events(client: Client, billing_off: None) -> None:
+    response = post_event(client, stripe_event("invoice.paid"))
+    assert (response.status_code, response.json()) == (400, {"detail": "Webhook secret not configured."})

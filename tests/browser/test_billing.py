@@ -1,11 +1,19 @@
+from typing import Any
+
 import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
 from billing.models import StripeEvent, Subscription
 from tests.browser.conftest import log_in
+from tests.conftest import personal_team
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _simulation(settings: Any) -> None:
+    settings.BILLING_SIMULATION = True  # the suite runs with DEBUG off, where it is off by default
 
 
 def test_free_user_upgrades_in_simulation_mode_sees_pro_and_cancels(
@@ -41,7 +49,7 @@ def test_free_user_upgrades_in_simulation_mode_sees_pro_and_cancels(
     expect(page.locator("#plan-card [data-plan]")).to_have_text("Free")
     expect(page.locator("#plan-card")).to_contain_text("Your subscription has ended.")
 
-    assert Subscription.objects.get(user=user).status == "canceled"
+    assert Subscription.objects.get(team=personal_team(user)).status == "canceled"
     assert set(StripeEvent.objects.values_list("status", flat=True)) == {"processed"}
     assert StripeEvent.objects.count() == 5
 

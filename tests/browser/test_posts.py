@@ -8,12 +8,13 @@ from playwright.sync_api import Page, expect
 from accounts.models import User
 from posts.models import Post
 from tests.browser.conftest import log_in
+from tests.conftest import personal_team
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_edit_a_post_in_place_with_javascript(js_page: Page, live_server: object, user: User) -> None:
-    post = Post.objects.create(author=user, title="Draft", body="old text")
+    post = Post.objects.create(author=user, team=personal_team(user), title="Draft", body="old text")
     base = live_server.url  # type: ignore[attr-defined]
     page = js_page
     log_in(page, base, user.email)
@@ -37,7 +38,7 @@ def test_edit_a_post_in_place_with_javascript(js_page: Page, live_server: object
 def test_an_invalid_edit_keeps_the_form_open_with_the_error(
     js_page: Page, live_server: object, user: User
 ) -> None:
-    post = Post.objects.create(author=user, title="Draft", body="text")
+    post = Post.objects.create(author=user, team=personal_team(user), title="Draft", body="text")
     base = live_server.url  # type: ignore[attr-defined]
     log_in(js_page, base, user.email)
     js_page.goto(f"{base}/dashboard/posts/")
@@ -70,7 +71,7 @@ def test_create_and_delete_with_javascript(js_page: Page, live_server: object, u
     page.locator(".post-row").get_by_role("button", name="Delete").click()
     expect(page.locator(".post-row")).to_have_count(0)
     expect(page.locator(".post-list-empty")).to_be_visible()
-    expect(page.locator("#post-count")).to_have_text("0 / 50 posts on your plan")
+    expect(page.locator("#post-count")).to_have_text("0 / 50 posts on your team's plan")
     assert page.evaluate("window.__noReload") is True
     assert not Post.objects.exists()
 
@@ -119,7 +120,7 @@ def table_away(table: str) -> Iterator[None]:
 def test_a_database_failure_shows_a_friendly_error_in_the_form_and_keeps_the_input(
     js_page: Page, live_server: object, user: User
 ) -> None:
-    post = Post.objects.create(author=user, title="Draft", body="text")
+    post = Post.objects.create(author=user, team=personal_team(user), title="Draft", body="text")
     base = live_server.url  # type: ignore[attr-defined]
     log_in(js_page, base, user.email)
     js_page.goto(f"{base}/dashboard/posts/")

@@ -44,6 +44,30 @@ def test_profile_validation_error_with_javascript_stays_in_the_form(
     assert js_page.evaluate("window.__noReload") is True
 
 
+def test_profile_fixed_after_an_error_with_javascript_shows_no_stale_error(
+    js_page: Page, live_server: object, user: User
+) -> None:
+    base = live_server.url  # type: ignore[attr-defined]
+    log_in(js_page, base, user.email)
+    js_page.goto(f"{base}/dashboard/profile/")
+    js_page.evaluate("window.__noReload = true")
+
+    js_page.fill("input[name=display_name]", "   ")
+    js_page.click("#profile-form button[type=submit]")
+    expect(js_page.locator("#profile-form .errorlist")).to_have_text("Enter a display name.")
+    js_page.fill("input[name=display_name]", "Ann Fixed")
+    js_page.click("#profile-form button[type=submit]")
+
+    expect(js_page.locator("#nav-user-name")).to_have_text("Ann Fixed")
+    expect(js_page.locator("#profile-form .form-success")).to_have_text("Saved.")
+    expect(js_page.locator("#profile-form .errorlist")).to_have_count(0)
+    js_page.fill("input[name=display_name]", "Ann Again")
+    js_page.click("#profile-form button[type=submit]")  # the small answer again: the form stays
+    expect(js_page.locator("#nav-user-name")).to_have_text("Ann Again")
+    expect(js_page.locator("input[name=display_name]")).to_have_value("Ann Again")
+    assert js_page.evaluate("window.__noReload") is True
+
+
 def test_profile_update_without_javascript_posts_and_redirects(
     nojs_page: Page, live_server: object, user: User
 ) -> None:

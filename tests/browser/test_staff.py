@@ -2,9 +2,10 @@ import pytest
 from playwright.sync_api import Dialog, Page, expect
 
 from accounts.models import User
+from core.models import AuditEntry
 from posts.models import Post
-from staff.models import AuditEntry
 from tests.browser.conftest import log_in
+from tests.conftest import personal_team
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -12,8 +13,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_staff_delete_with_javascript_confirms_and_removes_the_row(
     js_page: Page, live_server: object, staff_user: User, user: User
 ) -> None:
-    doomed = Post.objects.create(author=user, title="Spam", body="b")
-    kept = Post.objects.create(author=user, title="Fine", body="b")
+    doomed = Post.objects.create(author=user, team=personal_team(user), title="Spam", body="b")
+    kept = Post.objects.create(author=user, team=personal_team(user), title="Fine", body="b")
     base = live_server.url  # type: ignore[attr-defined]
     page = js_page
     log_in(page, base, staff_user.email)
@@ -47,11 +48,11 @@ def test_staff_delete_with_javascript_confirms_and_removes_the_row(
 def test_staff_delete_without_javascript_goes_through_a_confirmation_page(
     nojs_page: Page, live_server: object, staff_user: User, user: User
 ) -> None:
-    post = Post.objects.create(author=user, title="Spam", body="b")
+    post = Post.objects.create(author=user, team=personal_team(user), title="Spam", body="b")
     base = live_server.url  # type: ignore[attr-defined]
     page = nojs_page
     log_in(page, base, staff_user.email)
-    page.goto(f"{base}/staff/?q=spam")
+    page.goto(f"{base}/staff/posts/?q=spam")
 
     with page.expect_navigation():
         page.locator(f"#staff-post-{post.pk}").get_by_role("button", name="Delete").click()
@@ -60,7 +61,7 @@ def test_staff_delete_without_javascript_goes_through_a_confirmation_page(
     with page.expect_navigation():
         page.get_by_role("button", name="Delete post").click()
 
-    assert page.url == f"{base}/staff/?q=spam"
+    assert page.url == f"{base}/staff/posts/?q=spam"
     expect(page.locator(".toast")).to_contain_text("Deleted “Spam”")
     expect(page.locator(".empty")).to_contain_text("No post matches")
     assert not Post.objects.exists()

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import uvicorn
 
-from tests.chat.fake_anthropic import FakeAnthropic, Script, start_fake_anthropic
+from bench.fake_anthropic import FakeAnthropic, Script, start_fake_anthropic
 
 
 def free_port() -> int:

@@ -11,8 +11,9 @@ from accounts.models import User
 from accounts.tokens import api_token_create
 from chat.models import Conversation, DailyUsage, Message
 from chat.services import _today, chat_messages_used_today
-from staff.models import Flag
+from core.models import Flag
 from tests.chat.conftest import AsgiServer
+from tests.conftest import personal_team
 
 # The stream view does its database work on the event loop's thread pool, with connections of its
 # own: they see only committed data.
@@ -45,7 +46,9 @@ def post(server: AsgiServer, body: Any, token: str | None = None, **kwargs: Any)
 
 
 def conversation_of(user: User, *contents: str) -> Conversation:
-    conversation = Conversation.objects.create(user=user, title=contents[0] if contents else "Thread")
+    conversation = Conversation.objects.create(
+        user=user, team=personal_team(user), title=contents[0] if contents else "Thread"
+    )
     for index, content in enumerate(contents):
         role = Message.Role.USER if index % 2 == 0 else Message.Role.ASSISTANT
         Message.objects.create(conversation=conversation, role=role, content=content)
@@ -131,7 +134,7 @@ def test_stream_into_someone_elses_conversation_is_404(
 def test_stream_past_the_daily_quota_is_429_with_retry_after(
     asgi_server: AsgiServer, token: str, user: User
 ) -> None:
-    DailyUsage.objects.create(user=user, day=_today(), messages=20)  # the Free plan's 20 a day
+    DailyUsage.objects.create(team=personal_team(user), day=_today(), messages=20)  # the Free plan's 20 a day
 
     response = post(asgi_server, {"message": "Hi"}, token)
 
@@ -139,7 +142,7 @@ def test_stream_past_the_daily_quota_is_429_with_retry_after(
     assert 0 < int(response.headers["Retry-After"]) <= 24 * 3600
     assert "20" in response.json()["detail"]
     assert not Message.objects.exists()
-    assert chat_messages_used_today(user) == 20
+    assert chat_messages_used_today(personal_team(user)) == 20
 
 
 @committed
@@ -166,7 +169,9 @@ def test_conversations_list_only_the_callers_own(
     mine = [conversation_of(user, f"Mine {n}") for n in range(3)]
     conversation_of(other_user, "Theirs")
 
-    with django_assert_max_num_queries(3):
+    # 4, one added with tenancy: the token's team membership (teams.services.request_membership), which
+    # proves the caller is still in the team the token acts within; a removed member's token sees nothing.
+    with django_assert_max_num_queries(4):
         response = client.get("/api/v1/chat/conversations/", **bearer)
 
     assert response.status_code == 200
@@ -179,7 +184,8 @@ def test_conversation_detail_has_the_messages_in_order(
 ) -> None:
     conversation = conversation_of(user, "Question", "Answer", "Another", "Reply")
 
-    with django_assert_max_num_queries(4):
+    # 5, one added with tenancy: the token's team membership (see the list's test above).
+    with django_assert_max_num_queries(5):
         response = client.get(f"/api/v1/chat/conversations/{conversation.pk}/", **bearer)
 
     body = response.json()
@@ -203,14 +209,14 @@ def test_deleting_a_conversation_is_204_and_keeps_the_days_usage(
     client: Client, bearer: dict[str, str], user: User
 ) -> None:
     conversation = conversation_of(user, "Question", "Answer")
-    DailyUsage.objects.create(user=user, day=_today(), messages=1)
+    DailyUsage.objects.create(team=personal_team(user), day=_today(), messages=1)
 
     response = client.delete(f"/api/v1/chat/conversations/{conversation.pk}/", **bearer)
 
     assert response.status_code == 204
     assert not Conversation.objects.exists()
     assert not Message.objects.exists()
-    assert chat_messages_used_today(user) == 1
+    assert chat_messages_used_today(personal_team(user)) == 1
 
 
 def test_history_endpoints_need_authentication(client: Client, db: None) -> None:

@@ -12,11 +12,12 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.tokens import api_token_create
+from bench.fake_anthropic import FakeAnthropic, Script
 from chat.models import Conversation, DailyUsage, Message
 from chat.services import chat_messages_used_today
 from saas.server import is_async_path
 from tests.chat.conftest import AsgiServer, free_port
-from tests.chat.fake_anthropic import FakeAnthropic, Script
+from tests.conftest import personal_team
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -107,7 +108,7 @@ def test_deltas_arrive_as_the_upstream_sends_them_and_the_answer_is_stored(
     assert sent["stream"] is True
     assert "Twofold" in sent["system"]
     assert fake_anthropic.records[0].headers["authorization"] == "Bearer sk-ant-test"
-    usage = DailyUsage.objects.get(user=user)
+    usage = DailyUsage.objects.get(team=personal_team(user))
     assert (usage.messages, usage.input_tokens, usage.output_tokens) == (1, 12, 6)
 
 
@@ -127,7 +128,7 @@ def test_a_follow_up_sends_the_conversation_history(
         {"role": "user", "content": "And a second one"},
     ]
     assert list(Message.objects.values_list("role", flat=True)) == ["user", "assistant"] * 2
-    assert chat_messages_used_today(user) == 2
+    assert chat_messages_used_today(personal_team(user)) == 2
 
 
 def test_a_client_that_leaves_closes_the_upstream_and_keeps_the_partial_answer(
@@ -158,7 +159,7 @@ def test_a_client_that_leaves_closes_the_upstream_and_keeps_the_partial_answer(
     assert reply.content.startswith("Streaming keeps people")
     assert reply.input_tokens == 12
     assert reply.output_tokens >= 3  # the deltas received: the API reports the total only at the end
-    assert DailyUsage.objects.get(user=user).output_tokens == reply.output_tokens
+    assert DailyUsage.objects.get(team=personal_team(user)).output_tokens == reply.output_tokens
     wait_for(lambda: sorted(asgi_server.tasks()) == sorted(baseline))
     assert fake_anthropic.open_streams == 0
 
@@ -190,7 +191,7 @@ def test_an_upstream_refusal_gives_one_error_event_and_no_answer(
     assert events[-1][2]["detail"]
     reply = Message.objects.get(role=Message.Role.ASSISTANT)
     assert (reply.status, reply.content, reply.error_code) == (Message.Status.ERROR, "", code)
-    assert chat_messages_used_today(user) == 0  # nothing was used: the message is given back
+    assert chat_messages_used_today(personal_team(user)) == 0  # nothing was used: the message is given back
 
 
 def test_an_upstream_that_never_answers_times_out_with_one_error_event(
@@ -229,7 +230,7 @@ def test_a_mid_stream_error_keeps_the_partial_as_incomplete_with_one_error_event
     assert reply.status == Message.Status.INCOMPLETE
     assert reply.content == "Streaming keeps people"
     assert reply.error_code == "upstream_overloaded"
-    assert chat_messages_used_today(user) == 1  # an answer was (partly) given: it counts
+    assert chat_messages_used_today(personal_team(user)) == 1  # an answer was (partly) given: it counts
 
 
 def test_our_page_streams_with_the_session_cookie_and_csrf_token(

@@ -3,16 +3,17 @@
 from typing import Any
 
 from django.test import Client
+from django.utils.html import escape
 
 from accounts.models import User
 from chat.models import Conversation, DailyUsage, Message
 from chat.services import _today, chat_messages_used_today
-from staff.models import Flag
-from tests.conftest import HTMX
+from core.models import Flag
+from tests.conftest import HTMX, personal_team
 
 
 def conversation_of(user: User, *contents: str, title: str = "Thread") -> Conversation:
-    conversation = Conversation.objects.create(user=user, title=title)
+    conversation = Conversation.objects.create(user=user, team=personal_team(user), title=title)
     for index, content in enumerate(contents):
         role = Message.Role.USER if index % 2 == 0 else Message.Role.ASSISTANT
         Message.objects.create(conversation=conversation, role=role, content=content)
@@ -28,7 +29,7 @@ def test_the_chat_page_lists_conversations_and_usage_with_its_module_script(
 ) -> None:
     conversation_of(user, title="Deploying Twofold")
     conversation_of(other_user, title="Someone else's")
-    DailyUsage.objects.create(user=user, day=_today(), messages=7)
+    DailyUsage.objects.create(team=personal_team(user), day=_today(), messages=7)
 
     response = user_client.get("/chat/")
 
@@ -61,7 +62,9 @@ def test_the_page_costs_the_same_queries_for_many_conversations_and_messages(
         conversation_of(user, "q", "a", title=f"T{n}")
     big = conversation_of(user, *(["question", "answer"] * 20))
 
-    with django_assert_max_num_queries(8):
+    # 9, one added with tenancy: the person's memberships (the current team, shared with the switcher),
+    # which the team-scoped conversation, list and usage queries need before they run.
+    with django_assert_max_num_queries(9):
         response = user_client.get(f"/chat/{big.pk}/")
 
     assert response.status_code == 200
@@ -86,6 +89,21 @@ def test_under_htmx_a_conversation_answers_the_thread_with_out_of_band_list_and_
     assert '<div id="chat-usage" class="chat-usage" hx-swap-oob="true">' in html
     assert "<html" not in html
     assert "HX-Request" in response["Vary"]
+
+
+def test_as_a_stream_starts_the_page_gets_the_list_and_usage_alone(user_client: Client, user: User) -> None:
+    conversation = conversation_of(user, "Question", title="Just started")
+    DailyUsage.objects.create(team=personal_team(user), day=_today(), messages=1)
+
+    response = user_client.get(f"/chat/{conversation.pk}/", **HTMX, HTTP_HX_TARGET="conversation-list")
+
+    html = response.content.decode()
+    assert html.lstrip().startswith('<ul id="conversation-list" class="chat-list">')  # the target itself
+    assert "Just started" in html
+    assert '<div id="chat-usage" class="chat-usage" hx-swap-oob="true">' in html
+    assert "<strong>1</strong> of 20 messages today" in html
+    assert "chat-thread" not in html  # the answer streaming there is left alone
+    assert {"HX-Request", "HX-Target"} <= {v.strip() for v in response["Vary"].split(",")}
 
 
 def test_sending_without_javascript_waits_for_the_answer_and_redirects(
@@ -116,7 +134,7 @@ def test_sending_without_javascript_continues_a_conversation(
 def test_an_upstream_failure_without_javascript_redirects_with_the_error(
     user_client: Client, user: User, fake_anthropic: Any
 ) -> None:
-    from tests.chat.fake_anthropic import Script
+    from bench.fake_anthropic import Script
 
     fake_anthropic.script = Script(http_status=529)
 
@@ -125,7 +143,7 @@ def test_an_upstream_failure_without_javascript_redirects_with_the_error(
     html = response.content.decode()
     assert "overloaded" in html
     assert "No answer: the AI service failed" in html
-    assert chat_messages_used_today(user) == 0
+    assert chat_messages_used_today(personal_team(user)) == 0
 
 
 def test_an_empty_message_without_javascript_shows_the_error_in_the_form(
@@ -139,7 +157,7 @@ def test_an_empty_message_without_javascript_shows_the_error_in_the_form(
 
 
 def test_the_quota_without_javascript_shows_in_the_form(user_client: Client, user: User) -> None:
-    DailyUsage.objects.create(user=user, day=_today(), messages=20)
+    DailyUsage.objects.create(team=personal_team(user), day=_today(), messages=20)
 
     response = user_client.post("/chat/send/", {"message": "Hi"})
 
@@ -233,7 +251,7 @@ def test_the_chat_page_ships_at_most_25_kb_of_compressed_javascript(user_client:
 
 def test_admins_see_conversations_and_usage_in_the_admin(client: Client, user: User) -> None:
     conversation = conversation_of(user, "Question", "Answer", title="In the admin")
-    DailyUsage.objects.create(user=user, day=_today(), messages=2)
+    DailyUsage.objects.create(team=personal_team(user), day=_today(), messages=2)
     client.force_login(User.objects.create_superuser(email="root@example.com", password="x"))
     staff_client = client
 
@@ -244,4 +262,17 @@ def test_admins_see_conversations_and_usage_in_the_admin(client: Client, user: U
     assert "In the admin" in listing.content.decode()
     assert detail.status_code == 200
     assert "Answer" in detail.content.decode()
-    assert "ann@example.com" in usage.content.decode()
+    # The usage is the team's (all its members together): the admin lists it under the team.
+    assert escape(personal_team(user).name) in usage.content.decode()
+
+
+def test_the_dashboard_card_shows_todays_messages_against_the_limit(
+    user_client: Client, user: User, plan_limits: Any
+) -> None:
+    plan_limits(chat_messages_per_day=20)
+    DailyUsage.objects.create(team=personal_team(user), day=_today(), messages=3)
+
+    html = user_client.get("/dashboard/").content.decode()
+
+    assert '>3</a> <small class="muted">/ 20</small>' in html
+    assert '<a href="/chat/"' in html  # the sidebar link chat adds

@@ -1,10 +1,12 @@
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from django.test import Client
 
 from accounts.models import User
-from billing.plans import FREE
 from posts.models import Post
-from tests.conftest import HTMX
+from tests.conftest import HTMX, personal_team
 
 LIST = "/dashboard/posts/"
 CREATE = "/dashboard/posts/new/"
@@ -13,7 +15,7 @@ BOTH = pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
 
 @pytest.fixture
 def post(user: User) -> Post:
-    return Post.objects.create(author=user, title="First", body="Hello **world**")
+    return Post.objects.create(author=user, team=personal_team(user), title="First", body="Hello **world**")
 
 
 def edit_url(post: Post) -> str:
@@ -28,21 +30,25 @@ def delete_url(post: Post) -> str:
 
 
 def test_list_shows_only_my_posts_with_markdown_rendered(
-    user_client: Client, post: Post, other_user: User
+    user_client: Client, post: Post, other_user: User, plan_limits: Callable[..., None]
 ) -> None:
-    Post.objects.create(author=other_user, title="Not yours", body="b")
+    plan_limits(max_posts=50)
+    Post.objects.create(author=other_user, team=personal_team(other_user), title="Not yours", body="b")
 
     html = user_client.get(LIST).content.decode()
 
     assert "First" in html
     assert "<strong>world</strong>" in html
     assert "Not yours" not in html
-    assert "1 / 50 posts on your plan" in html
+    assert "1 / 50 posts on your team's plan" in html
 
 
 def test_list_never_lets_raw_html_through(user_client: Client, user: User) -> None:
     Post.objects.create(
-        author=user, title="<b>t</b>", body="<script>alert(1)</script> [x](javascript:alert(1))"
+        author=user,
+        team=personal_team(user),
+        title="<b>t</b>",
+        body="<script>alert(1)</script> [x](javascript:alert(1))",
     )
 
     html = user_client.get(LIST).content.decode()
@@ -53,7 +59,9 @@ def test_list_never_lets_raw_html_through(user_client: Client, user: User) -> No
 
 
 def test_list_is_paginated(user_client: Client, user: User) -> None:
-    Post.objects.bulk_create(Post(author=user, title=f"Post {i:02}", body="b") for i in range(12))
+    Post.objects.bulk_create(
+        Post(author=user, team=personal_team(user), title=f"Post {i:02}", body="b") for i in range(12)
+    )
 
     first = user_client.get(LIST).content.decode()
     second = user_client.get(LIST, {"page": 2}).content.decode()
@@ -66,11 +74,17 @@ def test_list_is_paginated(user_client: Client, user: User) -> None:
 def test_list_query_count_does_not_grow_with_posts(
     user_client: Client, user: User, django_assert_max_num_queries: object
 ) -> None:
-    Post.objects.bulk_create(Post(author=user, title=f"Post {i}", body="*b*") for i in range(3))
+    Post.objects.bulk_create(
+        Post(author=user, team=personal_team(user), title=f"Post {i}", body="*b*") for i in range(3)
+    )
     user_client.get(LIST)  # warm the flag cache, as in any running process
-    with django_assert_max_num_queries(5) as few:  # type: ignore[operator]
+    # 6, one added with tenancy: the person's memberships (the current team, shared with the switcher),
+    # which the team's post count, plan and rows need before they run.
+    with django_assert_max_num_queries(6) as few:  # type: ignore[operator]
         user_client.get(LIST)
-    Post.objects.bulk_create(Post(author=user, title=f"More {i}", body="*b*") for i in range(20))
+    Post.objects.bulk_create(
+        Post(author=user, team=personal_team(user), title=f"More {i}", body="*b*") for i in range(20)
+    )
     with django_assert_max_num_queries(len(few)):  # type: ignore[operator]
         user_client.get(LIST)
 
@@ -131,12 +145,14 @@ def test_create_invalid_input_is_shown_in_the_form_and_changes_nothing(
 
 
 @BOTH
-def test_create_beyond_the_free_plan_limit_is_a_form_error(
-    user_client: Client, user: User, headers: dict[str, str]
+def test_create_beyond_the_plan_limit_is_a_form_error(
+    user_client: Client, user: User, headers: dict[str, str], plan_limits: Callable[..., None]
 ) -> None:
-    limit = FREE.entitlements.max_posts
-    assert limit is not None
-    Post.objects.bulk_create(Post(author=user, title=f"p{i}", body="b") for i in range(limit))
+    limit = 3
+    plan_limits(max_posts=limit)
+    Post.objects.bulk_create(
+        Post(author=user, team=personal_team(user), title=f"p{i}", body="b") for i in range(limit)
+    )
 
     response = user_client.post(CREATE, {"title": "Extra", "body": "Text kept"}, **headers)
 
@@ -222,14 +238,17 @@ def test_post_detail_htmx_returns_the_row_to_cancel_an_edit(user_client: Client,
 # --- Delete -----------------------------------------------------------------------------------
 
 
-def test_delete_htmx_answers_empty_so_the_row_goes(user_client: Client, post: Post) -> None:
+def test_delete_htmx_answers_empty_so_the_row_goes(
+    user_client: Client, post: Post, plan_limits: Callable[..., None]
+) -> None:
+    plan_limits(max_posts=50)
     response = user_client.post(delete_url(post), **HTMX)
 
     assert response.status_code == 200
     html = response.content.decode()
     # Nothing in-band (the row's outerHTML becomes empty); the count and a toast out of band.
     assert html.startswith(
-        '<span id="post-count" class="muted small" hx-swap-oob="true">0 / 50 posts on your plan'
+        '<span id="post-count" class="muted small" hx-swap-oob="true">0 / 50 posts on your team\'s plan'
     )
     assert '<div id="toasts"' in html
     assert "Deleted “First”." in response.content.decode()
@@ -305,3 +324,28 @@ def test_list_restored_from_htmx_history_is_the_whole_page(user_client: Client, 
     response = user_client.get(LIST, {"page": 1}, HTTP_HX_HISTORY_RESTORE_REQUEST="true", **HTMX)
 
     assert "<html" in response.content.decode()
+
+
+def test_the_dashboard_card_counts_posts_against_the_limit_in_constant_queries(
+    user_client: Client, user: User, plan_limits: Callable[..., None], django_assert_max_num_queries: Any
+) -> None:
+    plan_limits(max_posts=50)
+    user_client.get("/dashboard/")
+    # 6, one added with tenancy: the person's memberships (the current team, shared with the switcher),
+    # which the team's post count, plan and rows need before they run.
+    with django_assert_max_num_queries(6) as few:
+        user_client.get("/dashboard/")
+    Post.objects.bulk_create(
+        Post(author=user, team=personal_team(user), title=f"p{i}", body="b") for i in range(30)
+    )
+    with django_assert_max_num_queries(len(few)):
+        html = user_client.get("/dashboard/").content.decode()
+
+    assert '>30</a> <small class="muted">/ 50</small>' in html
+    assert '<a href="/dashboard/posts/"' in html  # the sidebar link posts adds
+
+
+def test_without_a_plan_posts_are_unlimited(user_client: Client, plan_limits: Callable[..., None]) -> None:
+    plan_limits()  # a provider that sets no number: the limit's own default
+
+    assert '<small class="muted">/ unlimited</small>' in user_client.get("/dashboard/").content.decode()

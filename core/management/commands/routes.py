@@ -10,6 +10,8 @@ TITLES = {Kind.ACTION: "Actions", Kind.API: "API endpoints", Kind.PAGE: "Pages"}
 
 class Command(BaseCommand):
     help = 'The "Action or API?" guide in the terminal: every operation, its kind, methods, path and why.'
+    # It reads the code only: it works on a fresh clone, without a secret key or a database.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--pages", action="store_true", help="Also list the pages that only show things.")

@@ -1,5 +1,0 @@
-from staff.flags import flags_ensure
-
-
-def seed() -> None:
-    flags_ensure()

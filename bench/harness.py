@@ -438,7 +438,7 @@ class Context:
         url = database_url or f"sqlite:///{self.scratch / 'bench.sqlite3'}"
         if url in self._stacks:
             return self._stacks[url]
-        env = production_env(database_url=url)
+        env = {**production_env(database_url=url), "BENCH_STATIC_ROOT": str(self.scratch / "static")}
         if not self._static_collected:
             manage(env, "collectstatic", "--noinput", "-v0")  # as `make serve-prod` does
             self._static_collected = True

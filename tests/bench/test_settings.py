@@ -49,6 +49,21 @@ def test_bench_settings_are_the_projects_plus_the_bench_urlconf() -> None:
     assert product.ROOT_URLCONF == "saas.urls"
 
 
+def test_the_bench_collects_static_files_outside_the_checkout(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Other test workers' WhiteNoise scans the checkout's `staticfiles/`: a collectstatic writing
+    there at the same time made one of them fail on a file that vanished under it."""
+    monkeypatch.setenv("BENCH_STATIC_ROOT", str(tmp_path))
+    bench = importlib.reload(importlib.import_module("bench.settings"))
+    try:
+        assert tmp_path == bench.STATIC_ROOT
+    finally:
+        monkeypatch.delenv("BENCH_STATIC_ROOT")
+        importlib.reload(bench)
+    assert bench.STATIC_ROOT == importlib.import_module("saas.settings").STATIC_ROOT
+
+
 def test_the_bare_view_is_routed_by_the_bench_urlconf_only() -> None:
     assert resolve("/__bench__/bare/", urlconf="bench.urls").url_name == "bench_bare"
     with pytest.raises(Resolver404):

@@ -131,6 +131,17 @@ def test_stream_into_someone_elses_conversation_is_404(
 
 
 @committed
+def test_stream_into_a_conversation_id_past_any_database_integer_is_404(
+    asgi_server: AsgiServer, token: str
+) -> None:
+    response = post(asgi_server, {"message": "Hi", "conversation_id": 10**30}, token)
+
+    assert response.status_code == 404
+    assert response.json()["detail"] == "No such conversation."
+    assert not Message.objects.exists()
+
+
+@committed
 def test_stream_past_the_daily_quota_is_429_with_retry_after(
     asgi_server: AsgiServer, token: str, user: User
 ) -> None:

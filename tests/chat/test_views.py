@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import pytest
 from django.test import Client
 from django.utils.html import escape
 
@@ -185,6 +186,16 @@ def test_sending_into_someone_elses_conversation_is_404(user_client: Client, oth
 
     assert response.status_code == 404
     assert theirs.messages.count() == 1
+
+
+@pytest.mark.parametrize("conversation_id", ["9" * 19, "9" * 40])
+def test_sending_into_a_conversation_id_past_any_database_integer_is_404(
+    user_client: Client, conversation_id: str
+) -> None:
+    response = user_client.post("/chat/send/", {"message": "Hi", "conversation_id": conversation_id})
+
+    assert response.status_code == 404
+    assert not Message.objects.exists()
 
 
 def test_delete_with_htmx_removes_the_row_and_toasts(user_client: Client, user: User) -> None:

@@ -39,11 +39,17 @@ def _team_context(request: AuthedHttpRequest, actor: Membership, **extra: Any) -
     team = actor.team
     members = list(services.members_of(team))
     may_change = can(actor.role, Permission.CHANGE_ROLE)
+    owners = sum(1 for member in members if member.role == Role.OWNER)
     for member in members:
-        member.is_self = member.user_id == actor.user_id  # type: ignore[attr-defined]
-        member.may_change = may_change and can_manage(actor.role, member.role)  # type: ignore[attr-defined]
-        member.may_remove = member.is_self or (  # type: ignore[attr-defined]
-            can(actor.role, Permission.REMOVE) and can_manage(actor.role, member.role)
+        # The services refuse to demote or remove the last owner; the page does not offer it.
+        sole_owner = member.role == Role.OWNER and owners == 1
+        member.sole_owner = sole_owner  # type: ignore[attr-defined]
+        is_self = member.user_id == actor.user_id
+        manageable = can_manage(actor.role, member.role)
+        member.is_self = is_self  # type: ignore[attr-defined]
+        member.may_change = not sole_owner and may_change and manageable  # type: ignore[attr-defined]
+        member.may_remove = not sole_owner and (  # type: ignore[attr-defined]
+            is_self or (can(actor.role, Permission.REMOVE) and manageable)
         )
     may_invite = can(actor.role, Permission.INVITE)
     invitations = (

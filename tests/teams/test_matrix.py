@@ -278,6 +278,26 @@ def test_the_last_owner_demoting_or_leaving_is_a_409(world: World) -> None:
     assert Membership.objects.get(team=world.acme, user=world.people["owner"]).role == Role.OWNER
 
 
+def test_the_team_page_offers_the_sole_owner_no_leave_or_demotion_until_there_is_a_second(
+    world: World,
+) -> None:
+    client = client_as("owner", world)
+    owner = world.people["owner"].pk
+    leave, own_role = 'action="/team/leave/"', f'action="/team/members/{owner}/role/"'
+
+    page = client.get("/team/").content.decode()
+    assert "Only owner" in page
+    assert leave not in page
+    assert own_role not in page
+    assert f'action="/team/members/{world.target.pk}/remove/"' in page  # the others still can be
+
+    Membership.objects.filter(team=world.acme, user=world.people["admin"]).update(role=Role.OWNER)
+    page = client.get("/team/").content.decode()
+    assert "Only owner" not in page
+    assert leave in page
+    assert own_role in page
+
+
 def test_inviting_a_member_is_a_400_and_re_inviting_updates(world: World) -> None:
     client = client_as("admin", world)
     url = f"/api/v1/teams/{world.acme.pk}/invitations/"

@@ -122,6 +122,10 @@ else:
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # Tests use a file too, not SQLite's in-memory database: that one is shared between threads in
+    # shared-cache mode, where a write meeting a reader fails at once with "database table is locked"
+    # instead of waiting (the chat stream saving its answer while the page reloads, under uvicorn).
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", str(BASE_DIR / "db.sqlite3-test"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL: str | None = env.str("REDIS_URL", default=None) or None

@@ -45,9 +45,18 @@ class Plan:
 
     @property
     def price_display(self) -> str:
-        return (
-            f"${self.price_cents // 100}" if self.price_cents % 100 == 0 else f"${self.price_cents / 100:.2f}"
-        )
+        return _dollars(self.price_cents)
+
+    def amount_cents(self, seats: int) -> int:
+        """What a period costs: the price of each seat for a per-seat plan, else the price."""
+        return self.price_cents * max(seats, 1) if self.per_seat else self.price_cents
+
+    def amount_display(self, seats: int) -> str:
+        return _dollars(self.amount_cents(seats))
+
+
+def _dollars(cents: int) -> str:
+    return f"${cents // 100}" if cents % 100 == 0 else f"${cents / 100:.2f}"
 
 
 FREE = Plan(

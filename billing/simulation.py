@@ -97,13 +97,15 @@ def _subscription_object(
     }
 
 
-def _invoice_object(subscription: Subscription, *, paid: bool) -> dict[str, Any]:
+def _invoice_object(subscription: Subscription, *, paid: bool, quantity: int | None = None) -> dict[str, Any]:
+    # Stripe bills the item's price times its quantity: a per-seat plan costs every seat.
+    amount = PRO.amount_cents(subscription.quantity if quantity is None else quantity)
     return {
         "id": f"in_sim_{get_random_string(14)}",
         "object": "invoice",
-        "amount_due": PRO.price_cents,
-        "amount_paid": PRO.price_cents if paid else 0,
-        "amount_remaining": 0 if paid else PRO.price_cents,
+        "amount_due": amount,
+        "amount_paid": amount if paid else 0,
+        "amount_remaining": 0 if paid else amount,
         "attempt_count": 1,
         "billing_reason": "subscription_cycle",
         "currency": "usd",
@@ -168,7 +170,7 @@ def _simulated_checkout_complete_locked(*, membership: Membership) -> None:
         quantity=seats_for(team),
     )
     _deliver(_event("customer.subscription.created", sub))
-    invoice = _invoice_object(subscription, paid=True)
+    invoice = _invoice_object(subscription, paid=True, quantity=seats_for(team))
     invoice["billing_reason"] = "subscription_create"
     _deliver(_event("invoice.paid", invoice))
 

@@ -128,7 +128,8 @@ def simulated_checkout(request: AuthedHttpRequest) -> HttpResponse:
             return _back_with(request, error)
         messages.success(request, "Welcome to Pro! (simulated payment)")
         return _go(request, reverse("billing:billing_overview") + "?checkout=success")
-    context = {"plan": PLANS[-1], "team": membership.team, "seats": services.seats_for(membership.team)}
+    plan, seats = PLANS[-1], services.seats_for(membership.team)
+    context = {"plan": plan, "team": membership.team, "seats": seats, "total": plan.amount_display(seats)}
     return render(request, "billing/simulated_checkout.html", context)
 
 

@@ -10,6 +10,7 @@ from billing.models import StripeEvent, Subscription
 from billing.plans import PRO, plan_for
 from billing.services import BillingError
 from billing.simulation import simulated_checkout_complete
+from teams.services import member_add
 from tests.conftest import HTMX, personal_membership, personal_team
 
 pytestmark = pytest.mark.django_db
@@ -76,3 +77,20 @@ def test_two_simulated_checkouts_at_once_make_one_subscription(user: User) -> No
     created = StripeEvent.objects.filter(type="customer.subscription.created")
     assert created.count() == 1
     assert plan_for(personal_team(user)) == PRO
+
+
+def test_the_simulated_checkout_charges_the_price_of_every_seat(
+    user_client: Client, user: User, other_user: User, mailoutbox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    # A team of two: Pro is $12 a seat, so the checkout asks for $24, and its invoices say so.
+    member_add(team=personal_team(user), user=other_user)
+
+    html = user_client.get("/billing/simulated/checkout/").content.decode()
+
+    assert "$12 × 2 seats / month" in html
+    assert "Pay $24 and subscribe" in html
+    user_client.post("/billing/simulated/checkout/")
+    with django_capture_on_commit_callbacks(execute=True):
+        user_client.post("/billing/simulated/portal/", {"operation": "fail_payment"})
+    [failed] = [mail for mail in mailoutbox if "payment failed" in mail.subject]
+    assert "24.00 USD" in failed.body

@@ -30,7 +30,8 @@ ALLOWED_HOSTS: list[str] = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost"
 CSRF_TRUSTED_ORIGINS: list[str] = env.list(
     "DJANGO_CSRF_TRUSTED_ORIGINS", default=["http://localhost:8000", "http://127.0.0.1:8000"]
 )
-SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Unset, it follows `PORT` (`PORT=9000 make run`), so emailed links and the passkeys' origin match the server.
+SITE_URL: str = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}").rstrip("/")
 SITE_NAME = "Twofold"
 
 INSTALLED_APPS = [

@@ -1,8 +1,12 @@
 """The passkey ceremony endpoints' refusals (the ceremonies themselves run in Chromium: tests/browser)."""
 
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from accounts.models import User
@@ -27,6 +31,30 @@ def test_the_relying_party_is_site_url_with_localhost_for_a_loopback_address(set
     settings.SITE_URL = "http://127.0.0.1:8000"
     assert relying_party().id == "localhost"
     assert relying_party().origin == "http://localhost:8000"
+
+
+@pytest.mark.parametrize(
+    ("env", "site_url"),
+    [
+        ({}, "http://127.0.0.1:8000"),
+        ({"PORT": "9000"}, "http://127.0.0.1:9000"),
+        ({"PORT": "9000", "SITE_URL": "https://app.example.com"}, "https://app.example.com"),
+    ],
+)
+def test_site_url_follows_the_port_when_unset(env: dict[str, str], site_url: str) -> None:
+    # `PORT=9000 make run` (the README's other port): the emailed links and the passkeys' origin
+    # (localhost on that port) must follow, or passkeys are offered nowhere the site is served.
+    script = "import django; django.setup(); from django.conf import settings; print(settings.SITE_URL)"
+    base = {k: v for k, v in os.environ.items() if k not in ("PORT", "SITE_URL")}
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**base, "DJANGO_SETTINGS_MODULE": "saas.settings", "DJANGO_DEBUG": "true", **env},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=settings.BASE_DIR,
+    )
+    assert run.stdout.strip() == site_url
 
 
 def test_login_options_list_no_credentials_and_require_user_verification(client: Client) -> None:

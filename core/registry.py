@@ -15,7 +15,8 @@ sidebar's Account section), `staff` (the sidebar's Staff section, shown to staff
 staff panel's tabs), `footer`.
 Fragments (templates included in place, with the page's context): `banners` (above the top bar),
 `nav_user` (the end of the top bar: who is signed in), `dashboard_cards`, `get_started` (the
-dashboard's list of first steps, one `<li>` each).
+dashboard's list of first steps, one `<li>` each), `account_delete` (the "delete your account" page:
+what becomes of the app's data, before the form).
 URL routes: every installed app's `urls.py` (pages and actions) and `api_urls.py` (the JSON API) are
 mounted by `app_urls()` from `saas/urls.py` and `saas/api.py`, each module writing its own full paths.
 Data export sections: `export_add("posts", lambda user: [...])` adds a section to the person's "export my
@@ -37,7 +38,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, URLResolver, include, path, reverse
 
 MENUS = ("site", "dashboard", "account", "staff", "staff_tabs", "footer")
-SLOTS = ("banners", "nav_user", "dashboard_cards", "get_started")
+SLOTS = ("banners", "nav_user", "dashboard_cards", "get_started", "account_delete")
 
 
 @dataclass(frozen=True)

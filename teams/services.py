@@ -480,19 +480,41 @@ def account_deletion_check(user: User) -> None:
         )
 
 
+def _going_with(user: User) -> QuerySet[Team]:
+    """The teams that go with the account: its personal team and every team where it is the only member."""
+    mine = Membership.objects.filter(user=user)
+    personal = mine.filter(role=Role.OWNER, team__personal=True).values("team_id")
+    return (
+        Team.objects.filter(pk__in=mine.values("team_id"))
+        .annotate(people=Count("memberships"))
+        .filter(Q(pk__in=personal) | Q(people=1))
+    )
+
+
+@dataclass(frozen=True)
+class AccountTeams:
+    """What deleting the account would do to its teams, for the page that asks: `deleted` go with it,
+    `left` keep their other members, `blocking` (the last owner of a team others use) refuse it."""
+
+    deleted: list[Team]
+    left: list[Team]
+    blocking: list[Team]
+
+
+def account_teams_fate(user: User) -> AccountTeams:
+    deleted = list(_going_with(user).order_by("-personal", "name"))
+    blocking = _last_owned_shared(user)
+    gone = {team.pk for team in deleted} | {team.pk for team in blocking}
+    left = [team for team in Team.objects.filter(memberships__user=user).order_by("name") if team.pk not in gone]
+    return AccountTeams(deleted=deleted, left=left, blocking=blocking)
+
+
 def account_teams_delete(user: User) -> list[int]:
     """With the account go its personal team and every team where it is the only member (the rest it
     simply leaves, as its memberships go with it). Returns the ids of the teams deleted."""
     account_deletion_check(user)
     with transaction.atomic():
-        mine = Membership.objects.filter(user=user)
-        personal = mine.filter(role=Role.OWNER, team__personal=True).values("team_id")
-        doomed = list(
-            Team.objects.filter(pk__in=mine.values("team_id"))
-            .annotate(people=Count("memberships"))
-            .filter(Q(pk__in=personal) | Q(people=1))
-            .values_list("pk", flat=True)
-        )
+        doomed = list(_going_with(user).values_list("pk", flat=True))
         others = list(
             Team.objects.filter(memberships__user=user).exclude(pk__in=doomed).values_list("pk", flat=True)
         )

@@ -87,3 +87,24 @@ def test_the_delete_page_shows_the_refusal_in_the_form(
     assert response.status_code == 200
     assert "last owner of “Shared”" in response.content.decode()
     assert User.objects.filter(pk=user.pk).exists()
+
+
+def test_the_delete_page_says_what_becomes_of_each_team_before_anything_is_tried(
+    user_client: Client, user: User, other_user: User
+) -> None:
+    team_create(user=user, name="Solo")
+    blocking = team_create(user=user, name="Acme Rockets")
+    member_add(team=blocking, user=other_user)
+    shared = team_create(user=other_user, name="Shared")
+    member_add(team=shared, user=user)
+    personal = Team.objects.get(personal=True, memberships__user=user)
+
+    html = user_client.get("/accounts/delete/").content.decode()
+
+    deleted = html.split('id="teams-deleted"', 1)[1].split("</li>", 1)[0]
+    assert personal.name.replace("'", "&#x27;") in deleted
+    assert "Solo" in deleted
+    assert "Shared" in html.split('id="teams-left"', 1)[1].split("</li>", 1)[0]
+    blocked = html.split('id="teams-blocking"', 1)[1].split("</p>", 1)[0]
+    assert "last owner of “Acme Rockets”" in blocked
+    assert 'href="/teams/"' in blocked

@@ -134,6 +134,7 @@ def test_the_newcomers_story_a_team_shares_its_posts_and_pro_follows_the_members
     owner.goto(f"{base}/billing/")
     owner.click("text=Upgrade to Pro")
     expect(owner.locator("main")).to_contain_text("2 seats")
+    expect(owner.locator("main button[type=submit]")).to_have_text("Pay $24 and subscribe")  # every seat
     owner.click("text=Pay")
     owner.wait_for_url(f"{base}/billing/?checkout=success")
     expect(owner.locator("[data-seats]")).to_have_text("2")

@@ -505,8 +505,15 @@ def account_teams_fate(user: User) -> AccountTeams:
     deleted = list(_going_with(user).order_by("-personal", "name"))
     blocking = _last_owned_shared(user)
     gone = {team.pk for team in deleted} | {team.pk for team in blocking}
-    left = [team for team in Team.objects.filter(memberships__user=user).order_by("name") if team.pk not in gone]
+    left = [
+        team for team in Team.objects.filter(memberships__user=user).order_by("name") if team.pk not in gone
+    ]
     return AccountTeams(deleted=deleted, left=left, blocking=blocking)
+
+
+def request_account_teams(request: HttpRequest) -> AccountTeams | None:
+    """`account_teams_fate` of the signed-in person (the delete page's context value)."""
+    return account_teams_fate(request.user) if isinstance(request.user, User) else None
 
 
 def account_teams_delete(user: User) -> list[int]:

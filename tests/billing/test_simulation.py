@@ -80,14 +80,18 @@ def test_two_simulated_checkouts_at_once_make_one_subscription(user: User) -> No
 
 
 def test_the_simulated_checkout_charges_the_price_of_every_seat(
-    user_client: Client, user: User, other_user: User, mailoutbox: Any, django_capture_on_commit_callbacks: Any
+    user_client: Client,
+    user: User,
+    other_user: User,
+    mailoutbox: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     # A team of two: Pro is $12 a seat, so the checkout asks for $24, and its invoices say so.
     member_add(team=personal_team(user), user=other_user)
 
     html = user_client.get("/billing/simulated/checkout/").content.decode()
 
-    assert "$12 × 2 seats / month" in html
+    assert "$12 \u00d7 2 seats / month" in html
     assert "Pay $24 and subscribe" in html
     user_client.post("/billing/simulated/checkout/")
     with django_capture_on_commit_callbacks(execute=True):

@@ -331,6 +331,10 @@ def _changed(**changes: Any) -> str:
         (_changed().replace('"livemode": false', '"amount": 1e400, "livemode": false'), "Body is not JSON."),
         ('{"":' * 100_000 + "1" + "}" * 100_000, "Body nests deeper than 64 levels."),
         ("[" * 100_000 + "]" * 100_000, "Body nests deeper than 64 levels."),
+        (
+            _changed().replace('"livemode": false', f'"amount": {"9" * 5000}, "livemode": false'),
+            "Body is not JSON.",
+        ),
     ],
     ids=[
         "long id",
@@ -345,6 +349,7 @@ def _changed(**changes: Any) -> str:
         "number out of range",
         "100000 objects deep",
         "100000 arrays deep",
+        "integer of 5000 digits",
     ],
 )
 def test_a_signed_event_the_database_cannot_hold_is_refused_with_its_reason(

@@ -1,4 +1,3 @@
-import email.policy
 import logging
 from typing import Any
 
@@ -7,7 +6,6 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.http import HttpRequest
 from django.template import loader
 
@@ -22,6 +20,7 @@ from accounts.rules import (
 )
 from accounts.services import client_ip, login_attempts_clear, login_lock, password_reset_allowed
 from core.forms import LongChoiceField
+from core.mail import ReadableEmail
 
 logger = logging.getLogger(__name__)
 
@@ -130,15 +129,6 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
                 raise ValidationError(lock.message, code="locked")
             raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
         return old_password
-
-
-class ReadableEmail(EmailMultiAlternatives):
-    """Plain text kept as written: lines up to RFC 5322's 998 characters go out as 7bit/8bit, not
-    quoted-printable, whose soft line breaks (`=` at column 76) cut a reset link in two wherever the
-    message is read raw (the console mailer in development, a terminal, a log)."""
-
-    def message(self, *, policy: Any = email.policy.default) -> Any:
-        return super().message(policy=(policy or email.policy.default).clone(max_line_length=998))
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):

@@ -26,8 +26,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from accounts.forms import ReadableEmail
 from accounts.models import User, email_canonical
+from core.mail import ReadableEmail
 
 logger = logging.getLogger(__name__)
 

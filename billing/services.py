@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -35,6 +34,7 @@ from billing.models import (
 from billing.plans import PRO, plan_for
 from billing.tasks import seats_sync_task, stripe_event_process_task
 from core.audit import audit_record
+from core.mail import send_readable
 from teams.models import Membership, Role, Team
 from teams.roles import Permission, can
 
@@ -566,11 +566,10 @@ def invoice_payment_failed(event: StripeEvent) -> str:
     }
     # Only once the change is committed: a rolled-back attempt must not have emailed anyone.
     transaction.on_commit(
-        lambda: send_mail(
+        lambda: send_readable(
             subject="Your Twofold payment failed",
-            message=render_to_string("billing/email/payment_failed.txt", context),
-            from_email=None,
-            recipient_list=[owner.email for owner in owners],
+            body=render_to_string("billing/email/payment_failed.txt", context),
+            to=[owner.email for owner in owners],
         )
     )
     return "Owners emailed." if owners else "Nobody to email."

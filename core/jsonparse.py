@@ -4,7 +4,8 @@
 view expects and which becomes a 500. And a document just under the interpreter's limit parses, then
 breaks whatever walks it next (a serializer, a renderer, a `repr` in a log line). So a body is refused
 as invalid when it nests deeper than any real request of ours (Stripe's events nest about eight
-levels), and every way a body can be malformed raises one exception, `InvalidJSON`.
+levels), and every way a body can be malformed raises one exception, `InvalidJSON` (an integer of more
+than 4300 digits too, which `json.loads` lets escape as a plain `ValueError`).
 
 Every JSON body goes through here: DRF's parser (`core.parsers.JSONParser`), the chat stream's own
 parsing and the Stripe webhook.
@@ -65,6 +66,10 @@ def json_loads_limited(data: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) ->
         raise InvalidJSON(f"Invalid JSON: the body is not UTF-8 ({error.reason}).") from None
     except json.JSONDecodeError as error:
         raise InvalidJSON(f"Invalid JSON: {error.msg} (line {error.lineno} column {error.colno}).") from None
+    except ValueError:
+        # An integer longer than the interpreter's int/str conversion limit (4300 digits): int()
+        # raises a plain ValueError from inside the decoder.
+        raise InvalidJSON("Invalid JSON: a number has too many digits.") from None
     if openers > max_depth and json_depth(value) > max_depth:
         raise JSONTooDeep(f"Invalid JSON: nested deeper than {max_depth} levels.")
     return value

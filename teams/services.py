@@ -12,7 +12,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest
@@ -24,6 +23,7 @@ from django.utils.text import slugify
 from accounts.models import User, email_canonical
 from accounts.signals import DeletionRefused
 from accounts.verification import EMAIL_UNVERIFIED_MESSAGE, email_verified, mark_verified
+from core.mail import send_readable
 from teams.models import INVITATION_DAYS, Invitation, Membership, Role, Team
 from teams.roles import Permission, can, can_manage
 from teams.signals import membership_changed, teams_deleting
@@ -352,7 +352,7 @@ def _invitation_send(invitation: Invitation, key: str) -> None:
     }
     subject = "".join(loader.render_to_string("teams/email/invitation_subject.txt", context).splitlines())
     body = loader.render_to_string("teams/email/invitation.txt", context)
-    EmailMessage(subject, body, None, [invitation.email]).send()
+    send_readable(subject=subject, body=body, to=[invitation.email])
 
 
 def invitation_create(*, actor: Membership, email: str, role: str = Role.MEMBER) -> Invitation:

@@ -214,6 +214,22 @@ def test_payment_failed_emails_the_customer_and_a_paid_invoice_clears_the_banner
     assert customer.payment_failed is False
 
 
+def test_the_payment_failed_email_keeps_the_invoice_link_on_one_line(
+    client: Client, customer: Subscription, django_capture_on_commit_callbacks: Any, mailoutbox: list[Any]
+) -> None:
+    # Stripe's hosted invoice links are longer than quoted-printable's 76 characters a line.
+    link = "https://invoice.stripe.com/i/acct_TfxAccount01/live_" + "YWNjdF9UZnhBY2NvdW50MDE" * 5 + "?s=ap"
+    event = stripe_event("invoice.payment_failed")
+    event["data"]["object"]["hosted_invoice_url"] = link
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(client, event)
+
+    [mail] = mailoutbox
+    raw = mail.message().as_string()
+    assert "quoted-printable" not in raw
+    assert link in raw
+
+
 def test_a_failing_handler_is_marked_failed_with_its_error_and_a_backoff(client: Client, user: User) -> None:
     # The subscription arrives before anything links its customer to a user: it cannot apply yet.
     response = post_event(client, stripe_event("customer.subscription.created"))
@@ -331,6 +347,10 @@ def _changed(**changes: Any) -> str:
         (_changed().replace('"livemode": false', '"amount": 1e400, "livemode": false'), "Body is not JSON."),
         ('{"":' * 100_000 + "1" + "}" * 100_000, "Body nests deeper than 64 levels."),
         ("[" * 100_000 + "]" * 100_000, "Body nests deeper than 64 levels."),
+        (
+            _changed().replace('"livemode": false', f'"amount": {"9" * 5000}, "livemode": false'),
+            "Body is not JSON.",
+        ),
     ],
     ids=[
         "long id",
@@ -345,6 +365,7 @@ def _changed(**changes: Any) -> str:
         "number out of range",
         "100000 objects deep",
         "100000 arrays deep",
+        "integer of 5000 digits",
     ],
 )
 def test_a_signed_event_the_database_cannot_hold_is_refused_with_its_reason(

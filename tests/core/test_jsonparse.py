@@ -22,7 +22,14 @@ def test_wide_documents_are_not_too_deep():
     assert len(json_loads_limited(body)) == 1000
 
 
-@pytest.mark.parametrize("body", [b"", b"{", b"[NaN]", b"[Infinity]", b"\x80", b"{'a': 1}", b"[1] [2]"])
+# An integer longer than Python's int/str conversion limit (4300 digits) makes json.loads raise a plain
+# ValueError, not a JSONDecodeError.
+HUGE_INTEGER = b'{"n": ' + b"1" * 5000 + b"}"
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b"{", b"[NaN]", b"[Infinity]", b"\x80", b"{'a': 1}", b"[1] [2]", HUGE_INTEGER]
+)
 def test_malformed_is_invalid_json(body):
     with pytest.raises(InvalidJSON):
         json_loads_limited(body)

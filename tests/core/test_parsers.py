@@ -56,7 +56,7 @@ def test_deeply_nested_json_is_a_400(
 
 
 @pytest.mark.parametrize(("method", "path"), ENDPOINTS)
-@pytest.mark.parametrize("body", ["{", "[NaN]", b"\xff\xfe\x00"])
+@pytest.mark.parametrize("body", ["{", "[NaN]", b"\xff\xfe\x00", '{"title": %s}' % ("1" * 5000)])
 def test_malformed_json_is_a_400(
     method: str, path: str, body: str, bearer: dict[str, str], user: User
 ) -> None:

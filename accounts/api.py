@@ -344,7 +344,8 @@ class OAuthCallbackApi(APIView):
         except (OAuthLoginRefused, ProviderAnswerInvalid) as refusal:
             logger.info("OAuth sign-in with %s refused: %s", provider, refusal)
             return _oauth_error(django_request, str(refusal))
-        except (requests.RequestException, KeyError, ValueError):
+        # RecursionError: a token answer nested deeper than the JSON parser goes (authlib parses it).
+        except (requests.RequestException, KeyError, ValueError, RecursionError):
             logger.warning("OAuth provider %s answered unexpectedly", provider, exc_info=True)
             return _oauth_error(django_request, "The provider did not answer as expected. Please try again.")
         if not two_factor_enabled(user):

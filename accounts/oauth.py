@@ -136,7 +136,7 @@ def _json(response: Any, name: str, what: str) -> Any:
         )
     try:
         return response.json()
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: JSON nested beyond the parser's depth
         raise ProviderAnswerInvalid(f"{name} did not send {what} (its answer was not valid JSON).") from error
 
 
@@ -159,7 +159,7 @@ def _userinfo(client: Any, token: dict[str, Any], name: str) -> dict[str, Any]:
     except requests.HTTPError as error:
         status = error.response.status_code if error.response is not None else "?"
         raise ProviderAnswerInvalid(f"{name} answered with an error ({status}). Please try again.") from error
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, RecursionError) as error:
         raise ProviderAnswerInvalid(
             f"{name} did not send your profile (its answer was not valid JSON)."
         ) from error

@@ -37,7 +37,9 @@ class FakeGitHub(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
         form = parse_qs(self.rfile.read(length).decode())
-        if self.path == "/login/oauth/access_token" and form.get("code") == ["good-code"]:
+        if self.path in ANSWERS:
+            self._json(ANSWERS[self.path])
+        elif self.path == "/login/oauth/access_token" and form.get("code") == ["good-code"]:
             self._json({"access_token": "gho_test", "token_type": "bearer", "scope": "read:user,user:email"})
         else:
             self._json({"error": "bad_verification_code"}, 400)
@@ -158,6 +160,8 @@ def test_malformed_emails_are_refused(client: Client, github: str, emails: Any, 
     [
         ([{"id": 1}], "in a form we do not understand"),
         (b"not json", "not valid JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
+        (b'{"id": ' + b"9" * 5000 + b"}", "not valid JSON"),
         ({"login": "octo"}, "did not say who you are"),
         ({"id": None, "login": "octo"}, "did not say who you are"),
         ({"id": True, "login": "octo"}, "did not say who you are"),
@@ -170,6 +174,12 @@ def test_a_malformed_profile_is_refused(client: Client, github: str, user: Any, 
     EMAILS[:] = [{"email": "octo@example.com", **PRIMARY}]
 
     assert_refused(sign_in(client, github), reason)
+
+
+def test_a_token_answer_nested_beyond_any_parser_is_refused(client: Client, github: str) -> None:
+    ANSWERS["/login/oauth/access_token"] = b"[" * 100_000 + b"]" * 100_000
+
+    assert_refused(sign_in(client, github), "did not answer as expected")
 
 
 def test_a_github_error_status_is_refused(client: Client, github: str) -> None:

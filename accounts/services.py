@@ -146,18 +146,33 @@ def password_reset_allowed(*, email: str, ip: str | None) -> bool:
         keys.append(("reset:ip:" + ip, conf["per_ip"]))
     allowed = True
     for key, limit in keys:
-        if cache.add(key, 1, timeout=conf["window_seconds"]):
-            count = 1
-        else:
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=conf["window_seconds"])
-                count = 1
-        allowed = allowed and count <= limit
+        allowed = _window_count(key, conf["window_seconds"]) <= limit and allowed
     if not allowed:
         logger.warning("Password reset email not sent: rate limit reached (ip %s)", ip)
     return allowed
+
+
+def signup_allowed(*, ip: str | None) -> bool:
+    """May one more account be created from this client address now? Counted like the reset emails, so
+    a script cannot fill the database (and the mail queue, one confirmation email each) with accounts."""
+    conf = settings.SIGNUP_THROTTLE
+    if not ip:
+        return True
+    allowed = _window_count("signup:ip:" + ip, conf["window_seconds"]) <= conf["per_ip"]
+    if not allowed:
+        logger.warning("Sign-up refused: rate limit reached (ip %s)", ip)
+    return allowed
+
+
+def _window_count(key: str, window_seconds: int) -> int:
+    """Count one more hit on `key` in a fixed window, atomically (add, then incr) in the shared cache."""
+    if cache.add(key, 1, timeout=window_seconds):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=window_seconds)
+        return 1
 
 
 class OAuthLoginRefused(Exception):

@@ -21,7 +21,7 @@ from accounts.forms import (
     SignupForm,
 )
 from accounts.oauth import oauth_client, providers, redirect_uri
-from accounts.services import account_delete, account_export
+from accounts.services import account_delete, account_export, client_ip, signup_allowed
 from accounts.signals import DeletionRefused
 from accounts.sudo import sudo_grant, sudo_required, sudo_seconds
 from accounts.tokens import TeamNotFound, TokenLimitReached, api_token_create, api_token_revoke
@@ -46,6 +46,11 @@ def signup(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/signup.html", {"closed": True}, status=status)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if not signup_allowed(ip=client_ip(request.META)):
+            form.add_error(
+                None, "Too many accounts were created from your network in the last hour. Try later."
+            )
+            return render(request, "accounts/signup.html", {"form": form}, status=429)
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         verification.verification_send(user=user)

@@ -191,6 +191,11 @@ PASSWORD_RESET_THROTTLE = {
     "per_email": env.int("PASSWORD_RESET_PER_EMAIL", default=3),
     "per_ip": env.int("PASSWORD_RESET_PER_IP", default=10),
 }
+# Accounts created from one client address per window (the public sign-up form).
+SIGNUP_THROTTLE = {
+    "window_seconds": env.int("SIGNUP_WINDOW", default=3600),
+    "per_ip": env.int("SIGNUP_PER_IP", default=10),
+}
 # Two-factor (docs/two-factor.md). A deploy setting, not a feature flag: a flag is switched from the
 # staff panel, by the very staff accounts this protects, so a stolen password could switch it off.
 STAFF_REQUIRE_2FA: bool = env.bool("STAFF_REQUIRE_2FA", default=False)

@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 from django.core import mail
 from django.test import Client
@@ -154,6 +156,31 @@ def test_signup_refuses_a_taken_email_and_a_weak_password(client: Client, user: 
     assert "already exists" in html
     assert "too short" in html
     assert User.objects.count() == 1
+
+
+def test_signups_from_one_address_are_rate_limited(client: Client, db: None, settings: Any) -> None:
+    settings.SIGNUP_THROTTLE = {"window_seconds": 3600, "per_ip": 2}
+    for n in range(2):
+        signed_up = Client().post(
+            "/accounts/signup/",
+            {"display_name": "Bot", "email": f"bot{n}@example.com", "password": "a-long-pass-9"},
+        )
+        assert signed_up.status_code == 302
+
+    response = client.post(
+        "/accounts/signup/", {"display_name": "Bot", "email": "bot9@example.com", "password": "a-long-pass-9"}
+    )
+
+    assert response.status_code == 429
+    assert "Too many accounts were created from your network" in response.content.decode()
+    assert not User.objects.filter(email="bot9@example.com").exists()
+    # Another client address is not held back.
+    other = client.post(
+        "/accounts/signup/",
+        {"display_name": "Di", "email": "di@example.com", "password": "a-long-pass-9"},
+        REMOTE_ADDR="198.51.100.7",
+    )
+    assert other.status_code == 302
 
 
 def test_login_with_email_in_any_case(client: Client, user: User) -> None:

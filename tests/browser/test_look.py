@@ -108,8 +108,9 @@ def serious_violations(page: Page) -> list[str]:
 # On a phone a stacked table shows each cell as "LABEL value" (docs/ui.md): a cell with neither a label
 # nor a role of its own (the row's title, its buttons) would be a bare value nobody can read.
 UNLABELLED_CELLS = """[...document.querySelectorAll('table.table-stack td')]
-    .filter(td => !td.dataset.label && !td.matches('.cell-title, .cell-actions, .empty') && td.textContent.trim())
-    .map(td => td.closest('table').querySelector('thead th:nth-child(' + (td.cellIndex + 1) + ')')?.textContent)"""
+    .filter(td => !td.dataset.label && td.textContent.trim())
+    .filter(td => !td.matches('.cell-title, .cell-actions, .empty'))
+    .map(td => td.closest('table').tHead?.rows[0].cells[td.cellIndex]?.textContent)"""
 
 
 def check_page(page: Page, url: str, viewport: ViewportSize) -> list[str]:

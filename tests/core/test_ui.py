@@ -31,7 +31,7 @@ def test_icon_with_a_label_is_an_image_with_that_name() -> None:
 
 
 def test_templates_draw_no_icons_of_their_own() -> None:
-    """Every icon comes from the one set, through the tag: a hand-drawn <svg> in a template would not match."""
+    """Every icon comes from the one set, through the tag: a hand-drawn <svg> would not match the rest."""
     root = Path(__file__).resolve().parents[2]
     drawn = [
         str(path.relative_to(root))

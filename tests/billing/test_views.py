@@ -311,6 +311,8 @@ def test_pricing_renders_for_visitors(client: Client, db: None) -> None:
     assert "Free" in html
     assert "Pro" in html
     assert "$12" in html
+    assert "<small>per seat / month</small>" in html  # as the billing page says it
+    assert "<small>/ month</small>" in html  # Free is not per seat
     assert "Community support" in html
 
 

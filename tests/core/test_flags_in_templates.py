@@ -12,10 +12,12 @@ pytestmark = pytest.mark.django_db
 
 def test_signups_closed_changes_the_landing_nav_and_the_signup_page(client: Client) -> None:
     assert "Start free" in client.get("/").content.decode()
+    assert "Create an account" in client.get("/accounts/login/").content.decode()
     Flag.objects.create(name="signups", enabled=False, label="Sign-ups open")
     cache.clear()  # what the staff action's invalidation does on commit
 
     landing = client.get("/").content.decode()
+    login = client.get("/accounts/login/").content.decode()
     page = client.get("/accounts/signup/")
     refused = client.post(
         "/accounts/signup/",
@@ -23,6 +25,7 @@ def test_signups_closed_changes_the_landing_nav_and_the_signup_page(client: Clie
     )
 
     assert "Start free" not in landing
+    assert "/accounts/signup/" not in login  # the login page's "New here?" goes too
     assert "Sign-ups are closed" in page.content.decode()
     assert 'name="email"' not in page.content.decode()
     assert refused.status_code == 403

@@ -1,5 +1,7 @@
 """The shared look: the icon tag, the status page, and what pages show around the feature flags."""
 
+from pathlib import Path
+
 import pytest
 from django.core.cache import cache
 from django.template import Context, Template, TemplateSyntaxError
@@ -26,6 +28,17 @@ def test_icon_with_a_label_is_an_image_with_that_name() -> None:
     assert 'role="img" aria-label="Done &lt;now&gt;"' in html
     assert 'width="16"' in html
     assert "aria-hidden" not in html
+
+
+def test_templates_draw_no_icons_of_their_own() -> None:
+    """Every icon comes from the one set, through the tag: a hand-drawn <svg> would not match the rest."""
+    root = Path(__file__).resolve().parents[2]
+    drawn = [
+        str(path.relative_to(root))
+        for path in [*root.glob("templates/**/*.html"), *root.glob("*/templates/**/*.html")]
+        if ".venv" not in path.parts and "<svg" in path.read_text()
+    ]
+    assert drawn == []
 
 
 @pytest.mark.parametrize("name", ["no-such-icon", "../LICENSE", "Zap"])

@@ -1,3 +1,4 @@
+import re
 from typing import Any
 
 import pytest
@@ -75,6 +76,24 @@ def test_the_panel_opens_its_first_tab(client: Client, user: User, staff_client:
     assert staff_client.get(home["Location"]).status_code == 200
     client.force_login(user)
     assert client.get("/staff/").status_code == 403
+
+
+def test_every_staff_tab_has_the_same_header_and_a_line_on_what_it_does(staff_client: Client) -> None:
+    first_tab = staff_client.get("/staff/", follow=True)
+    tabs = re.findall(r'<a href="([^"]+)"[^>]*>[^<]+</a>', _tabs_nav(first_tab))
+    assert len(tabs) >= 2
+    for path in tabs:
+        html = staff_client.get(path).content.decode()
+        assert "<h1>Staff</h1>" in html, path
+        assert _tabs_nav(staff_client.get(path)).count("<a ") == len(tabs), path
+        assert re.search(r'<p class="muted staff-lead">[^<\s]', html), f"{path} says nothing under the tabs"
+
+
+def _tabs_nav(response: Any) -> str:
+    html = response.content.decode()
+    match = re.search(r'<nav class="tabs" aria-label="Staff panel">(.*?)</nav>', html, re.S)
+    assert match
+    return match.group(1)
 
 
 # --- Feature flags ----------------------------------------------------------------------------

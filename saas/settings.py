@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -125,11 +126,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 
         from saas.dbpool import connection_check
 
+        _pool_checks = {"socket": connection_check, "query": ConnectionPool.check_connection}
+        _pool_check = env.str("DJANGO_DB_POOL_CHECK", default="socket")
+        if _pool_check not in _pool_checks:
+            raise ImproperlyConfigured(f"DJANGO_DB_POOL_CHECK must be socket or query, not {_pool_check!r}")
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django requires 0
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "check": ConnectionPool.check_connection
-            if env.str("DJANGO_DB_POOL_CHECK", default="socket") == "query"
-            else connection_check,
+            "check": _pool_checks[_pool_check],
             # Opened in the background when the pool is first used; more as threads ask, up to max_size.
             "min_size": min(2, DB_POOL_MAX_SIZE),
             "max_size": DB_POOL_MAX_SIZE,

@@ -42,12 +42,17 @@ def db_task[**P, R](func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     """Run synchronous ORM work from async code on the event loop's small thread pool.
 
     Not in a thread of the request's own (sync_to_async's default): a few hundred streams that start
-    or end together then share a handful of persistent database connections instead of opening one
-    each, which PostgreSQL would refuse past its max_connections."""
+    or end together then share a handful of database connections instead of opening one each, which
+    PostgreSQL would refuse past its max_connections. Each call gives its connection back when it ends,
+    as request_finished does for a request: to the pool on PostgreSQL (CONN_MAX_AGE 0), where an idle
+    executor thread must not keep one checked out; a persistent connection (SQLite) is kept."""
 
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         close_old_connections()  # what request_started does for a request's thread: drop broken/old ones
-        return func(*args, **kwargs)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            close_old_connections()
 
     return sync_to_async(run, thread_sensitive=False)
 

@@ -5,10 +5,12 @@ email); production turns them into PostgreSQL, Redis and SMTP through the variab
 `.env.example`. Nothing exists only in production.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -107,9 +109,45 @@ TEMPLATES = [
 # --- Data -------------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Persistent connections, checked before reuse so a restarted PostgreSQL is survived.
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+    # Django's connection pool (psycopg_pool), one per process: a request takes a connection when it
+    # first queries and gives it back when it ends. The pool checks each one as it hands it out, so a
+    # restarted PostgreSQL is survived; Django's own check (a `SELECT 1` per request) is then skipped.
+    # The check (saas.dbpool) costs a round trip only when the server has closed or written to the
+    # idle connection; DJANGO_DB_POOL_CHECK=query: psycopg_pool's empty query on every checkout.
+    # Its default size is every thread of the production server that may hold one at once: the
+    # WEB_THREADS serving sync views, the event loop's default executor (the chat stream's database
+    # work, chat.services.db_task) and the ASGI handler's thread. So no thread waits for a connection,
+    # and a process opens no more than it did with persistent connections, one per thread.
+    # DJANGO_DB_POOL_MAX_SIZE=0: no pool, persistent connections checked by Django before reuse.
+    _db_threads = env.int("WEB_THREADS", default=4) + min(32, (os.process_cpu_count() or 1) + 4) + 1
+    DB_POOL_MAX_SIZE: int = env.int("DJANGO_DB_POOL_MAX_SIZE", default=_db_threads)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DB_POOL_MAX_SIZE > 0:
+        from psycopg_pool import ConnectionPool
+
+        from saas.dbpool import connection_check
+
+        _pool_checks = {"socket": connection_check, "query": ConnectionPool.check_connection}
+        _pool_check = env.str("DJANGO_DB_POOL_CHECK", default="socket")
+        if _pool_check not in _pool_checks:
+            raise ImproperlyConfigured(f"DJANGO_DB_POOL_CHECK must be socket or query, not {_pool_check!r}")
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django requires 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "check": _pool_checks[_pool_check],
+            # Opened in the background when the pool is first used; more as threads ask, up to max_size.
+            "min_size": min(2, DB_POOL_MAX_SIZE),
+            "max_size": DB_POOL_MAX_SIZE,
+            # Seconds a request waits for a connection before its 503. Sized as above, only while
+            # PostgreSQL is unreachable (the pool reconnecting in the background) does anyone wait.
+            "timeout": 3.0,
+            # A failed (re)connection is retried with a doubling delay for this long, then dropped; the
+            # next request that finds no connection starts a fresh attempt. psycopg_pool's default
+            # (5 minutes, the delay doubling to minutes) would keep a restarted PostgreSQL unused for that
+            # long; two seconds bounds the wait after a restart by about one second.
+            "reconnect_timeout": 2.0,
+        }
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 else:
     # SQLite: wait on a locked database instead of failing, and take the write lock up front.
     # WAL with synchronous=NORMAL (SQLite's advice for WAL) syncs at checkpoints, not at every commit:

@@ -135,7 +135,7 @@ def readyz(base: str) -> tuple[int, dict[str, object]]:
 
 
 def test_readyz_follows_postgresql_down_and_back(cluster: Cluster, production_server: str) -> None:
-    # Enough requests to reach every worker thread, each with its own persistent connection.
+    # Enough requests to reach every worker thread; the pool keeps at least two connections open.
     assert [readyz(production_server) for _ in range(8)] == [
         (200, {"status": "ok", "database": "postgresql"})
     ] * 8
@@ -145,6 +145,7 @@ def test_readyz_follows_postgresql_down_and_back(cluster: Cluster, production_se
     assert down == [(503, {"status": "unavailable", "failing": ["database"]})] * 8
 
     cluster.start()
-    # Connections checked before reuse (CONN_HEALTH_CHECKS) replace the dead ones at once.
+    # The pool checks a connection before handing it out (saas.dbpool): the server closed the old ones,
+    # so they are replaced, and no request fails.
     back = [readyz(production_server) for _ in range(8)]
     assert back == [(200, {"status": "ok", "database": "postgresql"})] * 8

@@ -158,7 +158,7 @@ def signup_allowed(*, ip: str | None) -> bool:
     conf = settings.SIGNUP_THROTTLE
     if not ip:
         return True
-    allowed = _window_count("signup:ip:" + ip, conf["window_seconds"]) <= conf["per_ip"]
+    allowed: bool = _window_count("signup:ip:" + ip, conf["window_seconds"]) <= conf["per_ip"]
     if not allowed:
         logger.warning("Sign-up refused: rate limit reached (ip %s)", ip)
     return allowed

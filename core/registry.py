@@ -25,6 +25,7 @@ Context values: `context_add("billing_plan", lambda request: ...)` puts a lazily
 template's context, computed only if a template reads it.
 """
 
+import functools
 import importlib
 import importlib.util
 from collections.abc import Callable
@@ -34,8 +35,9 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, URLResolver, include, path, reverse
+from django.urls import NoReverseMatch, URLResolver, get_script_prefix, get_urlconf, include, path, reverse
 
 MENUS = ("site", "dashboard", "account", "staff", "staff_tabs", "footer")
 SLOTS = ("banners", "nav_user", "dashboard_cards", "get_started", "account_delete")
@@ -51,7 +53,21 @@ class Link:
     order: int = 50
 
     def url(self) -> str:
-        return reverse(self.url_name)
+        return _reverse(self.url_name, get_urlconf(), get_script_prefix())
+
+
+@functools.cache
+def _reverse(url_name: str, urlconf: str | None, prefix: str) -> str:
+    # A link's URL depends only on the URLconf and the script prefix, never on the request: resolved
+    # once per process, not on every page (the menus are a third of the dashboard's reverse() calls).
+    return reverse(url_name, urlconf=urlconf)
+
+
+def _forget_urls(**kwargs: Any) -> None:
+    _reverse.cache_clear()
+
+
+setting_changed.connect(_forget_urls)  # tests that swap ROOT_URLCONF
 
 
 @dataclass(frozen=True)

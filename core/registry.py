@@ -15,8 +15,8 @@ sidebar's Account section), `staff` (the sidebar's Staff section, shown to staff
 staff panel's tabs), `footer`.
 Fragments (templates included in place, with the page's context): `banners` (above the top bar),
 `nav_user` (the end of the top bar: who is signed in), `dashboard_cards`, `get_started` (the
-dashboard's list of first steps, one `<li>` each), `account_delete` (the "delete your account" page:
-what becomes of the app's data, before the form).
+dashboard's list of first steps, one `<li>` each), `account_delete` (`<li>` items added to the "delete your
+account" page's list of what goes with the account).
 URL routes: every installed app's `urls.py` (pages and actions) and `api_urls.py` (the JSON API) are
 mounted by `app_urls()` from `saas/urls.py` and `saas/api.py`, each module writing its own full paths.
 Data export sections: `export_add("posts", lambda user: [...])` adds a section to the person's "export my

@@ -121,7 +121,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # DJANGO_DB_POOL_MAX_SIZE=0: no pool, persistent connections checked by Django before reuse.
     _db_threads = env.int("WEB_THREADS", default=4) + min(32, (os.process_cpu_count() or 1) + 4) + 1
     DB_POOL_MAX_SIZE: int = env.int("DJANGO_DB_POOL_MAX_SIZE", default=_db_threads)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DB_POOL_MAX_SIZE > 0:
         from psycopg_pool import ConnectionPool
 
@@ -148,6 +147,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         }
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # the pool's own check stands in for it above
 else:
     # SQLite: wait on a locked database instead of failing, and take the write lock up front.
     # WAL with synchronous=NORMAL (SQLite's advice for WAL) syncs at checkpoints, not at every commit:
